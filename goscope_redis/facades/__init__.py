@@ -1,0 +1,1 @@
+"""Thin per-provider facades. Each method builds an op and hands it to the runner."""

@@ -1,0 +1,136 @@
+"""Lock provider facades: ``acquire``, ``extend``, ``release``, ``force_release``, ``lock``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from goscope_redis.durations import to_ms, wait_ms
+from goscope_redis.facades.base import AdapterCore
+from goscope_redis.keys import validate_key
+from goscope_redis.locking import (
+    AsyncLockContext,
+    AsyncLockHandle,
+    LockHandle,
+    OnLost,
+    SyncLockContext,
+    new_owner,
+)
+from goscope_redis.ops import lock as ops
+from goscope_redis.runner import run_async, run_sync
+
+
+def _owner(owner: str | None) -> tuple[str, bool]:
+    if owner is None:
+        return new_owner(), True
+    if not isinstance(owner, str) or not owner:
+        raise ValueError("owner must be a non-empty str (or None for a random one)")
+    return owner, False
+
+
+class SyncLockAPI(AdapterCore):
+    """Distributed locks with fencing tokens (sync)."""
+
+    def acquire(self, key: str, ttl: Any, owner: str | None = None) -> LockHandle | None:
+        """Try once to take ``key`` for ``ttl`` ms; ``None`` if another owner holds it."""
+        ttl_ms, (owner, _) = to_ms(ttl), _owner(owner)
+        got = run_sync(ops.acquire(self._lock_keys, validate_key(key), owner, ttl_ms), self._client)
+        return LockHandle(self, key, owner, got.token, ttl_ms) if got.ok else None
+
+    def extend(self, key: str, ttl: Any, owner: str) -> bool:
+        """Reset the lease to ``ttl`` ms if ``owner`` still holds ``key``."""
+        return run_sync(ops.extend(self._lock_keys, key, owner, to_ms(ttl)), self._client)
+
+    def release(self, key: str, owner: str) -> bool:
+        """Release ``key`` if ``owner`` holds it; wakes one waiter."""
+        return run_sync(ops.release(self._lock_keys, key, owner), self._client)
+
+    def force_release(self, key: str) -> bool:
+        """Delete the lock whoever holds it (an operator's escape hatch)."""
+        return run_sync(ops.force_release(self._lock_keys, key), self._client)
+
+    def lock(
+        self,
+        key: str,
+        ttl: Any = 30_000,
+        *,
+        wait: Any = None,
+        auto_extend: bool = True,
+        on_lost: OnLost | None = None,
+    ) -> SyncLockContext:
+        """Block up to ``wait`` ms for ``key``, auto-extend the lease, release at exit."""
+        return SyncLockContext(
+            self, validate_key(key), to_ms(ttl), wait_ms(wait), auto_extend, on_lost
+        )
+
+    def _acquire_waiting(self, key: str, ttl_ms: int, wait: int | None) -> LockHandle:
+        owner = new_owner()
+        op = ops.acquire_waiting(self._lock_keys, key, owner, ttl_ms, wait, self._max_block_s)
+        token: int = run_sync(op, self._client)
+        return LockHandle(self, key, owner, token, ttl_ms)
+
+    def _lock_remaining(self, key: str, owner: str) -> int:
+        return run_sync(ops.remaining(self._lock_keys, key, owner), self._client)
+
+
+class AsyncLockAPI(AdapterCore):
+    """Distributed locks with fencing tokens (async). Same names as the sync API."""
+
+    async def acquire(self, key: str, ttl: Any, owner: str | None = None) -> AsyncLockHandle | None:
+        """Try once to take ``key`` for ``ttl`` ms; ``None`` if another owner holds it."""
+        ttl_ms, (owner, fresh) = to_ms(ttl), _owner(owner)
+        op = ops.acquire(self._lock_keys, validate_key(key), owner, ttl_ms)
+        got = await self._compensated(run_async(op, self._client), key, owner if fresh else None)
+        return AsyncLockHandle(self, key, owner, got.token, ttl_ms) if got.ok else None
+
+    async def extend(self, key: str, ttl: Any, owner: str) -> bool:
+        """Reset the lease to ``ttl`` ms if ``owner`` still holds ``key``."""
+        return await run_async(ops.extend(self._lock_keys, key, owner, to_ms(ttl)), self._client)
+
+    async def release(self, key: str, owner: str) -> bool:
+        """Release ``key`` if ``owner`` holds it. Shielded: a cancelled caller still releases."""
+        task = asyncio.ensure_future(
+            run_async(ops.release(self._lock_keys, key, owner), self._client)
+        )
+        return await asyncio.shield(task)
+
+    async def force_release(self, key: str) -> bool:
+        """Delete the lock whoever holds it (an operator's escape hatch)."""
+        return await run_async(ops.force_release(self._lock_keys, key), self._client)
+
+    def lock(
+        self,
+        key: str,
+        ttl: Any = 30_000,
+        *,
+        wait: Any = None,
+        auto_extend: bool = True,
+        on_lost: OnLost | None = None,
+    ) -> AsyncLockContext:
+        """Wait up to ``wait`` ms for ``key``, auto-extend the lease, release at exit."""
+        return AsyncLockContext(
+            self, validate_key(key), to_ms(ttl), wait_ms(wait), auto_extend, on_lost
+        )
+
+    async def _acquire_waiting(self, key: str, ttl_ms: int, wait: int | None) -> AsyncLockHandle:
+        owner = new_owner()
+        op = ops.acquire_waiting(self._lock_keys, key, owner, ttl_ms, wait, self._max_block_s)
+        token: int = await self._compensated(run_async(op, self._client), key, owner)
+        return AsyncLockHandle(self, key, owner, token, ttl_ms)
+
+    async def _lock_remaining(self, key: str, owner: str) -> int:
+        return await run_async(ops.remaining(self._lock_keys, key, owner), self._client)
+
+    async def _compensated(self, attempt: Any, key: str, fresh_owner: str | None) -> Any:
+        # Cancelled after the script was sent, the lock may be ours without our knowing: release
+        # it (shielded) so no orphan waits out its TTL. Only for owners we generated just now.
+        try:
+            return await attempt
+        except asyncio.CancelledError:
+            if fresh_owner is not None:
+                await asyncio.shield(
+                    asyncio.ensure_future(
+                        run_async(ops.release(self._lock_keys, key, fresh_owner), self._client)
+                    )
+                )
+            raise

@@ -1,0 +1,1 @@
+"""Lua scripts, one file each, loaded by :mod:`goscope_redis.scripts`."""

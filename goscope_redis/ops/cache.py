@@ -1,0 +1,157 @@
+"""Cache operations. Each is one round trip, except ``clear``/``keys``, which walk ``SCAN``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from redis.exceptions import ResponseError
+
+from goscope_redis import scripts
+from goscope_redis.codecs.codec import MISS, Codec
+from goscope_redis.effects import Batch, Call, Eval, Op
+from goscope_redis.keys import KeySpace, validate_key
+
+SCAN_COUNT: Final = 1000
+"""Keys per ``SCAN`` step and per ``UNLINK``: small batches keep Redis responsive."""
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSpec:
+    """What cache operations need: the key space, the codec, and whether Redis is a Cluster."""
+
+    keys: KeySpace
+    codec: Codec
+    cluster: bool = False
+
+
+def get(spec: CacheSpec, key: str, default: Any = None) -> Op[Any]:
+    """``GET``; a miss (or a value failing its signature) returns ``default``."""
+    data = yield Call(("GET", spec.keys.key(key)))
+    if data is None:
+        return default
+    value = spec.codec.decode(key, data)
+    return default if value is MISS else value
+
+
+def set_(spec: CacheSpec, key: str, value: Any, ttl_ms: int | None) -> Op[None]:
+    """``SET`` with a millisecond TTL (``PX``), or without expiry."""
+    rkey = spec.keys.key(key)
+    data = spec.codec.encode(key, value)
+    if ttl_ms is None:
+        yield Call(("SET", rkey, data))
+    else:
+        yield Call(("SET", rkey, data, "PX", ttl_ms))
+
+
+def add(spec: CacheSpec, key: str, value: Any, ttl_ms: int | None) -> Op[bool]:
+    """``SET NX``: store only if absent; return whether it was stored."""
+    rkey = spec.keys.key(key)
+    data = spec.codec.encode(key, value)
+    args: tuple[Any, ...] = ("SET", rkey, data, "NX")
+    reply = yield Call(args if ttl_ms is None else (*args, "PX", ttl_ms))
+    return bool(reply)
+
+
+def delete(spec: CacheSpec, key: str) -> Op[bool]:
+    """``UNLINK`` one key; return whether it existed."""
+    reply = yield Call(("UNLINK", spec.keys.key(key)))
+    return int(reply) > 0
+
+
+def has(spec: CacheSpec, key: str) -> Op[bool]:
+    """``EXISTS``."""
+    reply = yield Call(("EXISTS", spec.keys.key(key)))
+    return int(reply) > 0
+
+
+def incr(spec: CacheSpec, key: str, delta: int, must_exist: bool = False) -> Op[int]:
+    """Atomically add ``delta`` (``INCRBY`` keeps the TTL); a missing key starts at 0."""
+    if isinstance(delta, bool) or not isinstance(delta, int):
+        raise TypeError(f"delta must be int, not {type(delta).__name__}")
+    rkey = spec.keys.key(key)
+    try:
+        if not must_exist:
+            return int((yield Call(("INCRBY", rkey, delta))))
+        reply = yield Eval(scripts.CACHE_INCR, (rkey,), (delta, "1"))
+    except ResponseError as exc:
+        raise ValueError(f"cache value under key {key!r} is not an integer: {exc}") from None
+    if reply[0] == 0:
+        raise ValueError(f"cache key {key!r} not found")
+    return int(reply[1])
+
+
+def get_many(spec: CacheSpec, keys: Iterable[str]) -> Op[dict[str, Any]]:
+    """``MGET`` (one round trip; a pipeline of ``GET`` on Cluster); misses are left out."""
+    user_keys = list(keys)
+    rkeys = [spec.keys.key(k) for k in user_keys]
+    if not rkeys:
+        return {}
+    if spec.cluster:
+        replies = yield Batch([Call(("GET", k)) for k in rkeys])
+    else:
+        replies = yield Call(("MGET", *rkeys))
+    decode, out = spec.codec.decode, {}
+    for user_key, data in zip(user_keys, replies):
+        if data is not None and not isinstance(data, Exception):
+            value = decode(user_key, data)
+            if value is not MISS:
+                out[user_key] = value
+    return out
+
+
+def set_many(spec: CacheSpec, mapping: Mapping[str, Any], ttl_ms: int | None) -> Op[None]:
+    """Store every item in one round trip. Everything is encoded first: bad input writes nothing."""
+    encoded = [(spec.keys.key(k), spec.codec.encode(k, v)) for k, v in mapping.items()]
+    if not encoded:
+        return None
+    if ttl_ms is None and not spec.cluster:
+        yield Call(("MSET", *[part for pair in encoded for part in pair]))
+        return None
+    tail: tuple[Any, ...] = () if ttl_ms is None else ("PX", ttl_ms)
+    replies = yield Batch([Call(("SET", k, d, *tail)) for k, d in encoded])
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    return None
+
+
+def scan(match: str, count: int = SCAN_COUNT) -> Op[list[Any]]:
+    """Yield ``SCAN`` steps until the cursor returns to 0; return every key found."""
+    cursor: int = 0
+    found: list[Any] = []
+    while True:
+        cursor, batch = yield Call(("SCAN", cursor, "MATCH", match, "COUNT", count))
+        found.extend(batch)
+        if int(cursor) == 0:
+            return found
+
+
+def keys(spec: CacheSpec, pattern: str | None = None) -> Op[list[str]]:
+    """User keys (without prefix) matching the glob ``pattern`` inside this cache."""
+    if pattern is not None:
+        validate_key(pattern)
+    raw = yield from scan(spec.keys.match(pattern))
+    return sorted({spec.keys.user_key(k) for k in raw})
+
+
+def clear(spec: CacheSpec) -> Op[int]:
+    """Delete this cache's keys only: ``SCAN`` in batches, ``UNLINK`` each batch."""
+    cursor: int = 0
+    deleted = 0
+    match = spec.keys.match()
+    while True:
+        cursor, batch = yield Call(("SCAN", cursor, "MATCH", match, "COUNT", SCAN_COUNT))
+        if batch:
+            deleted += yield from _unlink(spec, batch)
+        if int(cursor) == 0:
+            return deleted
+
+
+def _unlink(spec: CacheSpec, batch: list[Any]) -> Op[int]:
+    if not spec.cluster:
+        return int((yield Call(("UNLINK", *batch))))
+    # On Cluster every cache key has its own hash tag, so delete one key per command.
+    replies = yield Batch([Call(("UNLINK", k)) for k in batch])
+    return sum(int(r) for r in replies if not isinstance(r, Exception))

