@@ -16,10 +16,12 @@ import redis.asyncio
 from goscope_redis import scripts
 from goscope_redis.codecs import Serializer
 from goscope_redis.facades.cache import AsyncCacheAPI, SyncCacheAPI
+from goscope_redis.facades.checkpoint import AsyncCheckpointAPI, SyncCheckpointAPI
+from goscope_redis.facades.circuit import AsyncCircuitAPI, SyncCircuitAPI
 from goscope_redis.facades.lock import AsyncLockAPI, SyncLockAPI
 
 
-class RedisAdapter(SyncLockAPI, SyncCacheAPI):
+class RedisAdapter(SyncLockAPI, SyncCacheAPI, SyncCircuitAPI, SyncCheckpointAPI):
     """The sync persistence adapter over ``redis.Redis`` (or ``RedisCluster``, or fakeredis)."""
 
     @classmethod
@@ -77,7 +79,7 @@ class RedisAdapter(SyncLockAPI, SyncCacheAPI):
         self.disconnect()
 
 
-class AsyncRedisAdapter(AsyncLockAPI, AsyncCacheAPI):
+class AsyncRedisAdapter(AsyncLockAPI, AsyncCacheAPI, AsyncCircuitAPI, AsyncCheckpointAPI):
     """The async persistence adapter over ``redis.asyncio.Redis``; same names, awaited."""
 
     @classmethod

@@ -126,8 +126,14 @@ class SyncFace:
         return self._target
 
 
-def make_face(mode: str, backend: str, redis_server: Any, prefix: str,
-              loop: asyncio.AbstractEventLoop, **kwargs: Any) -> Any:
+def make_face(
+    mode: str,
+    backend: str,
+    redis_server: Any,
+    prefix: str,
+    loop: asyncio.AbstractEventLoop,
+    **kwargs: Any,
+) -> Any:
     """Build an adapter for one cell of {sync, async} x {real, fake}."""
     if backend == "real":
         assert redis_server is not None
@@ -140,7 +146,9 @@ def make_face(mode: str, backend: str, redis_server: Any, prefix: str,
     server = redis_server  # for the fake backend, a shared fakeredis.FakeServer
     if mode == "sync":
         return SyncFace(RedisAdapter(fakeredis.FakeRedis(server=server), prefix, **kwargs))
-    return AsyncFace(AsyncRedisAdapter(fakeredis.FakeAsyncRedis(server=server), prefix, **kwargs), loop)
+    return AsyncFace(
+        AsyncRedisAdapter(fakeredis.FakeAsyncRedis(server=server), prefix, **kwargs), loop
+    )
 
 
 @pytest.fixture
@@ -159,8 +167,9 @@ def face_id(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def adapter(face_id: str, request: pytest.FixtureRequest, prefix: str,
-            loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
+def adapter(
+    face_id: str, request: pytest.FixtureRequest, prefix: str, loop: asyncio.AbstractEventLoop
+) -> Iterator[Any]:
     """The contract-suite adapter: every test using it runs on all four faces."""
     mode, backend = face_id.split("-")
     server = request.getfixturevalue("redis_server" if backend == "real" else "fake_server")
