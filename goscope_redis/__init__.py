@@ -5,42 +5,70 @@ breakers, task checkpoints and idempotency records: one sans-IO core, a sync and
 """
 
 from goscope_redis.adapter import AsyncRedisAdapter, RedisAdapter
+from goscope_redis.breaker import AsyncCircuitBreaker, CircuitBreaker
+from goscope_redis.checkpoint import Checkpoint
 from goscope_redis.codecs import (
     JSONSerializer,
     MsgpackSerializer,
     Serializer,
     SignedPickleSerializer,
 )
+from goscope_redis.config import NotConfiguredError, configure
+from goscope_redis.decorators import cached, idempotent, with_lock
 from goscope_redis.errors import (
     CircuitOpenError,
     GoScopeRedisError,
     IdempotencyInProgressError,
     IdempotencyMismatchError,
+    IdempotencyStoredError,
     LockLostError,
     LockNotOwnedError,
     LockTimeoutError,
+    ScopeCancelledError,
     SerializationError,
 )
+from goscope_redis.idempotency import (
+    AsyncRedisIdempotencyAdapter,
+    Claim,
+    IdempotencyRecord,
+    RedisIdempotencyAdapter,
+)
 from goscope_redis.locking import AsyncLockHandle, LockHandle
+from goscope_redis.ops.circuit import CircuitBreakerState
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncCircuitBreaker",
     "AsyncLockHandle",
     "AsyncRedisAdapter",
+    "AsyncRedisIdempotencyAdapter",
+    "Checkpoint",
+    "CircuitBreaker",
+    "CircuitBreakerState",
     "CircuitOpenError",
+    "Claim",
     "GoScopeRedisError",
     "IdempotencyInProgressError",
     "IdempotencyMismatchError",
+    "IdempotencyRecord",
+    "IdempotencyStoredError",
     "JSONSerializer",
     "LockHandle",
     "LockLostError",
     "LockNotOwnedError",
     "LockTimeoutError",
     "MsgpackSerializer",
+    "NotConfiguredError",
     "RedisAdapter",
+    "RedisIdempotencyAdapter",
+    "ScopeCancelledError",
     "SerializationError",
     "Serializer",
     "SignedPickleSerializer",
     "__version__",
+    "cached",
+    "configure",
+    "idempotent",
+    "with_lock",
 ]

@@ -7,6 +7,7 @@ passed in is borrowed and never closed by the adapter.
 
 from __future__ import annotations
 
+import functools
 from types import TracebackType
 from typing import Any
 
@@ -19,6 +20,7 @@ from goscope_redis.facades.cache import AsyncCacheAPI, SyncCacheAPI
 from goscope_redis.facades.checkpoint import AsyncCheckpointAPI, SyncCheckpointAPI
 from goscope_redis.facades.circuit import AsyncCircuitAPI, SyncCircuitAPI
 from goscope_redis.facades.lock import AsyncLockAPI, SyncLockAPI
+from goscope_redis.idempotency import AsyncRedisIdempotencyAdapter, RedisIdempotencyAdapter
 
 
 class RedisAdapter(SyncLockAPI, SyncCacheAPI, SyncCircuitAPI, SyncCheckpointAPI):
@@ -46,6 +48,13 @@ class RedisAdapter(SyncLockAPI, SyncCacheAPI, SyncCircuitAPI, SyncCheckpointAPI)
             serializer=serializer,
             max_value_bytes=max_value_bytes,
             _owns_client=True,
+        )
+
+    @functools.cached_property
+    def idempotency(self) -> RedisIdempotencyAdapter:
+        """The idempotency provider over the same client, prefix and serializer."""
+        return RedisIdempotencyAdapter(
+            self._client, self._prefix, serializer=self._codec.serializer
         )
 
     def connect(self) -> None:
@@ -104,6 +113,13 @@ class AsyncRedisAdapter(AsyncLockAPI, AsyncCacheAPI, AsyncCircuitAPI, AsyncCheck
             serializer=serializer,
             max_value_bytes=max_value_bytes,
             _owns_client=True,
+        )
+
+    @functools.cached_property
+    def idempotency(self) -> AsyncRedisIdempotencyAdapter:
+        """The idempotency provider over the same client, prefix and serializer."""
+        return AsyncRedisIdempotencyAdapter(
+            self._client, self._prefix, serializer=self._codec.serializer
         )
 
     async def connect(self) -> None:

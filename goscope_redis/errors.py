@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+
 __all__ = [
     "CircuitOpenError",
     "GoScopeRedisError",
     "IdempotencyInProgressError",
     "IdempotencyMismatchError",
+    "IdempotencyStoredError",
     "LockLostError",
     "LockNotOwnedError",
     "LockTimeoutError",
+    "ScopeCancelledError",
     "SerializationError",
 ]
 
@@ -92,3 +96,27 @@ class SerializationError(GoScopeRedisError, TypeError):
         super().__init__(
             f"cannot store value of type {value_type.__qualname__} under key {key!r}: {reason}"
         )
+
+
+class IdempotencyStoredError(GoScopeRedisError):
+    """Replay of a call whose failure was stored (``store_errors=True``): it is not re-run."""
+
+    def __init__(self, key: str, error_type: str, message: str) -> None:
+        self.key = key
+        self.error_type = error_type
+        self.message = message
+        super().__init__(
+            f"idempotency key {key!r} replays a stored failure: {error_type}: {message}. "
+            "Use a new key to try again."
+        )
+
+
+class ScopeCancelledError(GoScopeRedisError, concurrent.futures.CancelledError):
+    """The sync scope was cancelled (a sibling failed, a lock was lost, or its timeout passed).
+
+    Raised by ``scope.check()`` so cooperative sync code stops; the scope absorbs it at exit.
+    """
+
+    def __init__(self, scope_name: str) -> None:
+        self.scope_name = scope_name
+        super().__init__(f"scope {scope_name!r} was cancelled")

@@ -12,6 +12,7 @@ LOCK_FORCE_RELEASE: Final = Script.load("lock_force_release")
 LOCK_EXTEND: Final = Script.load("lock_extend")
 LOCK_OWNED: Final = Script.load("lock_owned")
 CACHE_INCR: Final = Script.load("cache_incr")
+CACHE_GET_TTL: Final = Script.load("cache_get_ttl")
 
 ALL: list[Script] = [
     LOCK_ACQUIRE,
@@ -20,6 +21,7 @@ ALL: list[Script] = [
     LOCK_EXTEND,
     LOCK_OWNED,
     CACHE_INCR,
+    CACHE_GET_TTL,
 ]
 """Scripts that ``connect()`` preloads; providers append theirs when they are imported."""
 

@@ -18,6 +18,9 @@ class SyncCacheAPI(AdapterCore):
         """The value under ``key``, or ``default`` on a miss. A stored ``None`` is a hit."""
         return run_sync(ops.get(self._cache, key, default), self._client)
 
+    def _get_with_ttl(self, key: str, default: Any = None) -> tuple[Any, int]:
+        return run_sync(ops.get_with_ttl(self._cache, key, default), self._client)
+
     def set(self, key: str, value: Any, ttl: Any = None) -> None:
         """Store ``value``; ``ttl`` in ms (``None``: no expiry)."""
         run_sync(ops.set_(self._cache, key, value, optional_ms(ttl)), self._client)
@@ -54,6 +57,10 @@ class SyncCacheAPI(AdapterCore):
         """Delete this adapter's cache keys only (``SCAN`` + ``UNLINK``); return the count."""
         return run_sync(ops.clear(self._cache), self._client)
 
+    def delete_pattern(self, pattern: str) -> int:
+        """Delete this adapter's cache keys whose user key matches the glob ``pattern``."""
+        return run_sync(ops.clear(self._cache, pattern), self._client)
+
 
 class AsyncCacheAPI(AdapterCore):
     """A key-prefixed cache with millisecond TTLs (async). Same names as the sync API."""
@@ -61,6 +68,9 @@ class AsyncCacheAPI(AdapterCore):
     async def get(self, key: str, default: Any = None) -> Any:
         """The value under ``key``, or ``default`` on a miss. A stored ``None`` is a hit."""
         return await run_async(ops.get(self._cache, key, default), self._client)
+
+    async def _get_with_ttl(self, key: str, default: Any = None) -> tuple[Any, int]:
+        return await run_async(ops.get_with_ttl(self._cache, key, default), self._client)
 
     async def set(self, key: str, value: Any, ttl: Any = None) -> None:
         """Store ``value``; ``ttl`` in ms (``None``: no expiry)."""
@@ -97,3 +107,7 @@ class AsyncCacheAPI(AdapterCore):
     async def clear(self) -> int:
         """Delete this adapter's cache keys only (``SCAN`` + ``UNLINK``); return the count."""
         return await run_async(ops.clear(self._cache), self._client)
+
+    async def delete_pattern(self, pattern: str) -> int:
+        """Delete this adapter's cache keys whose user key matches the glob ``pattern``."""
+        return await run_async(ops.clear(self._cache, pattern), self._client)

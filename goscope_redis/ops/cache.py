@@ -35,6 +35,15 @@ def get(spec: CacheSpec, key: str, default: Any = None) -> Op[Any]:
     return default if value is MISS else value
 
 
+def get_with_ttl(spec: CacheSpec, key: str, default: Any = None) -> Op[tuple[Any, int]]:
+    """The value (or ``default``) and its remaining ms (-1: no expiry, -2: missing)."""
+    data, pttl = yield Eval(scripts.CACHE_GET_TTL, (spec.keys.key(key),), ())
+    if data is None:
+        return default, int(pttl)
+    value = spec.codec.decode(key, data)
+    return (default if value is MISS else value), int(pttl)
+
+
 def set_(spec: CacheSpec, key: str, value: Any, ttl_ms: int | None) -> Op[None]:
     """``SET`` with a millisecond TTL (``PX``), or without expiry."""
     rkey = spec.keys.key(key)
@@ -136,11 +145,13 @@ def keys(spec: CacheSpec, pattern: str | None = None) -> Op[list[str]]:
     return sorted({spec.keys.user_key(k) for k in raw})
 
 
-def clear(spec: CacheSpec) -> Op[int]:
-    """Delete this cache's keys only: ``SCAN`` in batches, ``UNLINK`` each batch."""
+def clear(spec: CacheSpec, pattern: str | None = None) -> Op[int]:
+    """Delete this cache's keys (matching ``pattern``): ``SCAN`` in batches, ``UNLINK`` each."""
+    if pattern is not None:
+        validate_key(pattern)
     cursor: int = 0
     deleted = 0
-    match = spec.keys.match()
+    match = spec.keys.match(pattern)
     while True:
         cursor, batch = yield Call(("SCAN", cursor, "MATCH", match, "COUNT", SCAN_COUNT))
         if batch:

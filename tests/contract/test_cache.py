@@ -163,3 +163,12 @@ def test_signed_pickle_round_trips_and_rejects_tampering(factory, prefix, face_i
     assert secret_b.get("p", default="miss") == "miss"
     secret_a.set("n", 41)
     assert secret_a.incr("n") == 42
+
+
+def test_delete_pattern_stays_inside_prefix_and_pattern(factory, prefix):
+    mine, other = factory(prefix), factory(prefix + "x")
+    mine.set_many({"user:1": 1, "user:2": 2, "order:1": 3})
+    other.set("user:1", 9)
+    assert mine.delete_pattern("user:*") == 2
+    assert mine.keys() == ["order:1"]
+    assert other.get("user:1") == 9

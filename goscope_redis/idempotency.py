@@ -1,0 +1,233 @@
+"""``RedisIdempotencyAdapter`` and ``AsyncRedisIdempotencyAdapter``: idempotency records.
+
+They carry go-go-scope's provider calls (``get``, ``set``, ``delete``) and the atomic claim
+protocol (``begin``, ``complete``, ``abandon``) that the decorator and the middlewares use. The
+state machine is described in :mod:`goscope_redis.ops.idempotency`. Connection ownership is the
+same as for the main adapters: a client passed in is borrowed, one made by ``from_url`` is owned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from functools import cached_property
+from types import TracebackType
+from typing import Any, TypeVar
+
+import redis
+import redis.asyncio
+
+from goscope_redis import scripts
+from goscope_redis.codecs import Serializer
+from goscope_redis.durations import optional_ms, to_ms
+from goscope_redis.facades.base import AdapterCore
+from goscope_redis.idempotency_records import Claim, IdempotencyRecord
+from goscope_redis.keys import KeySpace
+from goscope_redis.locking import new_owner
+from goscope_redis.ops import idempotency as ops
+from goscope_redis.runner import run_async, run_sync
+
+__all__ = ["AsyncRedisIdempotencyAdapter", "Claim", "IdempotencyRecord", "RedisIdempotencyAdapter"]
+
+T = TypeVar("T")
+
+
+class _IdempotencyCore(AdapterCore):
+    @cached_property
+    def _idem(self) -> ops.IdempotencySpec:
+        return ops.IdempotencySpec(KeySpace(self._prefix, "idempotency"), self._codec)
+
+
+def _client_from_url(url: str, cluster: bool, is_async: bool, kwargs: dict[str, Any]) -> Any:
+    from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+    from redis.cluster import RedisCluster
+
+    if is_async:
+        factory: Any = AsyncRedisCluster if cluster else redis.asyncio.Redis
+    else:
+        factory = RedisCluster if cluster else redis.Redis
+    return factory.from_url(url, **kwargs)
+
+
+class RedisIdempotencyAdapter(_IdempotencyCore):
+    """Idempotency records over ``redis.Redis`` (or ``RedisCluster``, or fakeredis)."""
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        key_prefix: str = "",
+        *,
+        serializer: Serializer | None = None,
+        max_value_bytes: int | None = None,
+        cluster: bool = False,
+        **client_kwargs: Any,
+    ) -> RedisIdempotencyAdapter:
+        """Create an adapter that owns a new client for ``url`` (closed by ``disconnect()``)."""
+        client = _client_from_url(url, cluster, False, client_kwargs)
+        return cls(
+            client,
+            key_prefix,
+            serializer=serializer,
+            max_value_bytes=max_value_bytes,
+            _owns_client=True,
+        )
+
+    def get(self, key: str) -> IdempotencyRecord | None:
+        """The finished record of ``key`` with ``expires_at`` (one round trip), else ``None``."""
+        return run_sync(ops.get(self._idem, key), self._client)
+
+    def set(self, key: str, value: Any, ttl: Any = None, *, error: bool = False) -> None:
+        """Store a finished record unconditionally; ``ttl`` in ms (``None``: no expiry)."""
+        run_sync(ops.set_(self._idem, key, value, optional_ms(ttl), error), self._client)
+
+    def delete(self, key: str) -> bool:
+        """Delete the record of ``key`` in any state; return whether it existed."""
+        return run_sync(ops.delete(self._idem, key), self._client)
+
+    def begin(self, key: str, *, fingerprint: str | None = None, lease: Any = 30_000) -> Claim:
+        """Claim ``key`` for ``lease`` ms, or learn it is in progress, completed or mismatched."""
+        op = ops.begin(self._idem, key, new_owner(), to_ms(lease, "lease"), fingerprint)
+        return run_sync(op, self._client)
+
+    def complete(self, claim: Claim, value: Any, ttl: Any = None, *, error: bool = False) -> bool:
+        """Store the result (``error=True``: a failure) if the claim still owns the key."""
+        op = ops.complete(self._idem, claim, value, optional_ms(ttl), error)
+        return run_sync(op, self._client)
+
+    def abandon(self, claim: Claim) -> bool:
+        """Release the claim so the next ``begin`` starts afresh (only if it still owns it)."""
+        return run_sync(ops.abandon(self._idem, claim), self._client)
+
+    def connect(self) -> None:
+        """Ping the server and preload every script (raises redis-py's errors if unreachable)."""
+        self._client.ping()
+        for script in scripts.ALL:
+            self._client.script_load(script.source)
+
+    def disconnect(self) -> None:
+        """Close the client if this adapter created it; a borrowed client is left open."""
+        if self._owns_client:
+            self._client.close()
+
+    def is_connected(self) -> bool:
+        """True if a ``PING`` succeeds now."""
+        try:
+            return bool(self._client.ping())
+        except (redis.RedisError, OSError):
+            return False
+
+    def __enter__(self) -> RedisIdempotencyAdapter:
+        self.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.disconnect()
+
+
+class AsyncRedisIdempotencyAdapter(_IdempotencyCore):
+    """Idempotency records over ``redis.asyncio.Redis``; same names, awaited."""
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        key_prefix: str = "",
+        *,
+        serializer: Serializer | None = None,
+        max_value_bytes: int | None = None,
+        cluster: bool = False,
+        **client_kwargs: Any,
+    ) -> AsyncRedisIdempotencyAdapter:
+        """Create an adapter that owns a new client for ``url`` (closed by ``disconnect()``)."""
+        client = _client_from_url(url, cluster, True, client_kwargs)
+        return cls(
+            client,
+            key_prefix,
+            serializer=serializer,
+            max_value_bytes=max_value_bytes,
+            _owns_client=True,
+        )
+
+    async def get(self, key: str) -> IdempotencyRecord | None:
+        """The finished record of ``key`` with ``expires_at`` (one round trip), else ``None``."""
+        return await run_async(ops.get(self._idem, key), self._client)
+
+    async def set(self, key: str, value: Any, ttl: Any = None, *, error: bool = False) -> None:
+        """Store a finished record unconditionally; ``ttl`` in ms (``None``: no expiry)."""
+        await run_async(ops.set_(self._idem, key, value, optional_ms(ttl), error), self._client)
+
+    async def delete(self, key: str) -> bool:
+        """Delete the record of ``key`` in any state; return whether it existed."""
+        return await run_async(ops.delete(self._idem, key), self._client)
+
+    async def begin(
+        self, key: str, *, fingerprint: str | None = None, lease: Any = 30_000
+    ) -> Claim:
+        """Claim ``key`` for ``lease`` ms, or learn it is in progress, completed or mismatched."""
+        owner = new_owner()
+        op = ops.begin(self._idem, key, owner, to_ms(lease, "lease"), fingerprint)
+        try:
+            return await run_async(op, self._client)
+        except asyncio.CancelledError:
+            # Cancelled after the script was sent, the key may be ours without our knowing:
+            # abandon it (owner-checked, shielded) so it does not sit in progress for a lease.
+            orphan = Claim("started", key, owner=owner)
+            await _shielded(run_async(ops.abandon(self._idem, orphan), self._client))
+            raise
+
+    async def complete(
+        self, claim: Claim, value: Any, ttl: Any = None, *, error: bool = False
+    ) -> bool:
+        """Store the result (``error=True``: a failure) if the claim still owns the key.
+
+        Shielded: a cancelled caller still stores the result it already computed.
+        """
+        op = ops.complete(self._idem, claim, value, optional_ms(ttl), error)
+        return await _shielded(run_async(op, self._client))
+
+    async def abandon(self, claim: Claim) -> bool:
+        """Release the claim so the next ``begin`` starts afresh (only if it still owns it).
+
+        Shielded: a cancelled caller still releases the key.
+        """
+        return await _shielded(run_async(ops.abandon(self._idem, claim), self._client))
+
+    async def connect(self) -> None:
+        """Ping the server and preload every script (raises redis-py's errors if unreachable)."""
+        await self._client.ping()
+        for script in scripts.ALL:
+            await self._client.script_load(script.source)
+
+    async def disconnect(self) -> None:
+        """Close the client if this adapter created it; a borrowed client is left open."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def is_connected(self) -> bool:
+        """True if a ``PING`` succeeds now."""
+        try:
+            return bool(await self._client.ping())
+        except (redis.RedisError, OSError):
+            return False
+
+    async def __aenter__(self) -> AsyncRedisIdempotencyAdapter:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.disconnect()
+
+
+async def _shielded(coro: Coroutine[Any, Any, T]) -> T:
+    return await asyncio.shield(asyncio.ensure_future(coro))
