@@ -1,0 +1,143 @@
+"""Run the goscope-redis bench: ``python bench/run.py [--quick] [--only NAME] [--list]``.
+
+Prints each comparison as median [min..max] µs per operation for both sides, the throughput
+ratio against the peer with PASS/MISS against its target, and round trips / commands per
+operation counted by Redis. Writes ``bench/results/latest.json`` and ``latest.svg``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import fnmatch
+import importlib
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+# Import goscope_redis from this checkout, not from whatever happens to be installed.
+for _path in (str(BENCH), str(ROOT)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+import harness  # noqa: E402
+from chart import write_svg  # noqa: E402
+from report import comparison_record, table, write_json  # noqa: E402
+
+SUITES = ("cases_cache", "cases_lock")
+"""Modules that define ``COMPARISONS``; add a module here to add comparisons."""
+
+
+def all_comparisons() -> list[harness.Comparison]:
+    """Every registered comparison, in suite order."""
+    found: list[harness.Comparison] = []
+    for suite in SUITES:
+        found.extend(importlib.import_module(suite).COMPARISONS)
+    return found
+
+
+def selected(comparisons: list[harness.Comparison], only: list[str]) -> list[harness.Comparison]:
+    """Comparisons whose name matches any ``--only`` value (a glob, or a prefix/substring)."""
+    if not only:
+        return comparisons
+    return [
+        c
+        for c in comparisons
+        if any(fnmatch.fnmatchcase(c.name, pat) or pat in c.name for pat in only)
+    ]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run comparisons matching NAME (glob or substring); repeatable",
+    )
+    parser.add_argument("--list", action="store_true", help="list comparison names and exit")
+    parser.add_argument("--cpu", type=int, default=0, help="CPU to pin server+bench to (0)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin to one CPU")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=BENCH / "results" / "latest.json",
+        help="results JSON path (the SVG chart goes next to it)",
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    return parser.parse_args(argv)
+
+
+def metadata(env: harness.Env, args: argparse.Namespace) -> dict[str, Any]:
+    """Where and how the figures were taken."""
+    server = env.probe.info("server")
+    versions: dict[str, str] = {"redis_server": str(server.get("redis_version"))}
+    for module in ("redis", "hiredis", "orjson"):
+        try:
+            versions[module] = importlib.import_module(module).__version__
+        except (ImportError, AttributeError):
+            versions[module] = "absent"
+    return {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+        "pinned_cpus": env.pinned if not args.no_pin else None,
+        "cpu_count": os.cpu_count(),
+        "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "quick": args.quick,
+        "argv": sys.argv[1:],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected comparisons, print the table, write JSON and SVG."""
+    args = parse_args(argv)
+    comparisons = selected(all_comparisons(), args.only)
+    if args.list or not comparisons:
+        print("\n".join(c.name for c in all_comparisons()))
+        return 0 if args.list else 2
+    with harness.environment(args.quick, None if args.no_pin else args.cpu) as env:
+        meta = metadata(env, args)
+        print(_banner(meta), flush=True)
+        records = []
+        for comparison in comparisons:
+            print(f"... {comparison.name}", file=sys.stderr, flush=True)
+            records.append(comparison_record(harness.measure(env, comparison)))
+    print(table(records))
+    write_json(args.output, meta, records)
+    write_svg(args.output.with_suffix(".svg"), records, _title(meta))
+    print(f"\nwrote {args.output} and {args.output.with_suffix('.svg').name}")
+    missed = [r["name"] for r in records if r["pass"] is False]
+    return 1 if args.strict and missed else 0
+
+
+def _title(meta: dict[str, Any]) -> str:
+    v = meta["versions"]
+    return (
+        f"goscope-redis vs peers: throughput ratio (redis {v['redis_server']}, "
+        f"redis-py {v['redis']}, Python {meta['python']})"
+    )
+
+
+def _banner(meta: dict[str, Any]) -> str:
+    v, cpus = meta["versions"], meta["pinned_cpus"]
+    pinned = f"pinned to CPU {','.join(map(str, cpus))}" if cpus else "not pinned"
+    return (
+        f"goscope-redis bench: redis-server {v['redis_server']}, redis-py {v['redis']}, "
+        f"hiredis {v['hiredis']}, orjson {v['orjson']}, Python {meta['python']}, {pinned}"
+        f"{' (quick)' if meta['quick'] else ''}\n"
+        "RT/op = request reads counted by Redis (round trips); cmd/op = commandstats calls, "
+        "including commands run inside Lua scripts.\n"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

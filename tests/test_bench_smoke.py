@@ -1,0 +1,74 @@
+"""The bench harness runs end to end (``--quick``) and records every first-cut comparison."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRST_CUT = {
+    "cache.get.sync",
+    "cache.set.sync",
+    "cache.get.async",
+    "cache.set.async",
+    "lock.acquire_release",
+    "lock.contention",
+}
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_json_with_every_comparison(tmp_path: Path) -> None:
+    output = tmp_path / "latest.json"
+    done = subprocess.run(
+        [sys.executable, "bench/run.py", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(output.read_text())
+    by_name = {c["name"]: c for c in results["comparisons"]}
+    assert set(by_name) >= FIRST_CUT
+    for record in by_name.values():
+        assert record["ratio"]["median"] > 0
+        assert record["ours"]["us_per_op"]["median"] > 0
+        assert record["peer"]["us_per_op"]["median"] > 0
+        assert record["name"] in done.stdout
+    assert output.with_suffix(".svg").read_text().startswith("<svg")
+
+
+@pytest.mark.slow
+def test_quick_bench_counts_one_round_trip_per_cache_call_and_two_per_lock(
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "rt.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "bench/run.py",
+            "--quick",
+            "--only",
+            "cache.*.sync",
+            "--only",
+            "lock.acquire_release",
+            "--output",
+            str(output),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    by_name = {c["name"]: c for c in json.loads(output.read_text())["comparisons"]}
+    assert set(by_name) == {"cache.get.sync", "cache.set.sync", "lock.acquire_release"}
+    assert by_name["cache.get.sync"]["ours"]["round_trips_per_op"] == pytest.approx(1, abs=0.02)
+    assert by_name["cache.set.sync"]["ours"]["round_trips_per_op"] == pytest.approx(1, abs=0.02)
+    lock = by_name["lock.acquire_release"]["ours"]
+    assert lock["round_trips_per_op"] == pytest.approx(2, abs=0.02)
+    assert lock["commands"]["evalsha"] == pytest.approx(2, abs=0.02)
