@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import threading
+import os
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from redis.exceptions import RedisError
 
 from goscope_redis.errors import LockLostError
+from goscope_redis.renewal import Lease
 
 if TYPE_CHECKING:
     from goscope_redis.facades.lock import AsyncLockAPI, SyncLockAPI
@@ -24,8 +24,8 @@ OnLost = Callable[["BaseLockHandle"], Any]
 
 
 def new_owner() -> str:
-    """A random, unguessable owner token (128 bits)."""
-    return secrets.token_hex(16)
+    """A random, unguessable owner token (128 bits from the OS CSPRNG)."""
+    return os.urandom(16).hex()
 
 
 class BaseLockHandle:
@@ -116,44 +116,6 @@ class AsyncLockHandle(BaseLockHandle):
         await self.release()
 
 
-class _ThreadRenewer:
-    """Extends a sync lease every third of its TTL from a daemon thread."""
-
-    def __init__(self, handle: LockHandle, on_lost: OnLost | None) -> None:
-        self._handle = handle
-        self._on_lost = on_lost
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"goscope-lock-renew:{handle.key}", daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join()
-
-    def _run(self) -> None:
-        handle = self._handle
-        interval = handle.ttl / 3000
-        valid_until = time.monotonic() + handle.ttl / 1000
-        while not self._stop.wait(interval):
-            try:
-                ok = handle.extend()
-            except RedisError as exc:
-                # Keep trying while the lease may still be ours; past its end it is lost.
-                logger.warning("goscope_redis: extending lock %r failed: %s", handle.key, exc)
-                ok = time.monotonic() < valid_until
-                if ok:
-                    continue
-            if not ok:
-                handle._mark_lost(self._on_lost)
-                return
-            valid_until = time.monotonic() + handle.ttl / 1000
-
-
 async def _renew_async(handle: AsyncLockHandle, on_lost: OnLost | None) -> None:
     """Extend an async lease every third of its TTL until cancelled."""
     interval = handle.ttl / 3000
@@ -187,15 +149,14 @@ class SyncLockContext:
     ) -> None:
         self._api, self._key, self._ttl, self._wait = api, key, ttl, wait
         self._auto_extend, self._on_lost = auto_extend, on_lost
-        self._renewer: _ThreadRenewer | None = None
+        self._lease: Lease | None = None
         self.handle: LockHandle | None = None
 
     def __enter__(self) -> LockHandle:
         handle = self._api._acquire_waiting(self._key, self._ttl, self._wait)
         self.handle = handle
         if self._auto_extend:
-            self._renewer = _ThreadRenewer(handle, self._on_lost)
-            self._renewer.start()
+            self._lease = self._api._renewer.add(handle, self._on_lost)
         return handle
 
     def __exit__(
@@ -206,8 +167,8 @@ class SyncLockContext:
     ) -> None:
         handle = self.handle
         assert handle is not None
-        if self._renewer is not None:
-            self._renewer.stop()
+        if self._lease is not None:
+            self._lease.cancel()
         _release_quietly(handle.key, lambda: handle.release())
         if handle.lost and exc is None:
             raise LockLostError(handle.key, handle.fencing_token)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from goscope_redis.durations import to_ms, wait_ms
@@ -17,6 +18,7 @@ from goscope_redis.locking import (
     new_owner,
 )
 from goscope_redis.ops import lock as ops
+from goscope_redis.renewal import SyncRenewer
 from goscope_redis.runner import run_async, run_sync
 
 
@@ -30,6 +32,10 @@ def _owner(owner: str | None) -> tuple[str, bool]:
 
 class SyncLockAPI(AdapterCore):
     """Distributed locks with fencing tokens (sync)."""
+
+    @functools.cached_property
+    def _renewer(self) -> SyncRenewer:
+        return SyncRenewer()
 
     def acquire(self, key: str, ttl: Any, owner: str | None = None) -> LockHandle | None:
         """Try once to take ``key`` for ``ttl`` ms; ``None`` if another owner holds it."""

@@ -1,0 +1,112 @@
+"""One background thread per sync adapter that extends every auto-extended lease.
+
+Starting (and joining) a thread per ``lock()`` costs more than the lock's two round trips, so
+leases are kept in a heap ordered by their next due time and a single daemon thread extends
+each at a third of its TTL. The thread is started lazily and rebuilt after ``fork``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import RedisError
+
+if TYPE_CHECKING:
+    from goscope_redis.locking import LockHandle
+
+logger = logging.getLogger("goscope_redis")
+
+
+class Lease:
+    """A registered lease; ``cancel()`` stops its renewal (call it before releasing)."""
+
+    __slots__ = ("cancelled", "handle", "on_lost", "valid_until")
+
+    def __init__(self, handle: LockHandle, on_lost: Callable[[Any], Any] | None) -> None:
+        self.handle = handle
+        self.on_lost = on_lost
+        self.cancelled = False
+        self.valid_until = time.monotonic() + handle.ttl / 1000
+
+    def cancel(self) -> None:
+        """Stop renewing; a renewal already in flight is then ignored."""
+        self.cancelled = True
+
+
+class SyncRenewer:
+    """Extends registered leases from one daemon thread."""
+
+    def __init__(self) -> None:
+        self._init()
+
+    def _init(self) -> None:
+        self._pid = os.getpid()
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Lease]] = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, handle: LockHandle, on_lost: Callable[[Any], Any] | None) -> Lease:
+        """Start renewing ``handle``; the first extension is due after a third of its TTL."""
+        if self._pid != os.getpid():
+            self._init()  # forked: the parent's thread does not exist here
+        lease = Lease(handle, on_lost)
+        with self._cond:
+            self._push(lease)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="goscope-renew", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        return lease
+
+    def _push(self, lease: Lease) -> None:
+        due = time.monotonic() + lease.handle.ttl / 3000
+        heapq.heappush(self._heap, (due, next(self._seq), lease))
+
+    def _next_due(self) -> Lease:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][2].cancelled:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                delay = self._heap[0][0] - time.monotonic()
+                if delay <= 0:
+                    return heapq.heappop(self._heap)[2]
+                self._cond.wait(delay)
+
+    def _run(self) -> None:
+        while True:
+            lease = self._next_due()
+            if self._renew(lease):
+                with self._cond:
+                    self._push(lease)
+
+    def _renew(self, lease: Lease) -> bool:
+        handle = lease.handle
+        try:
+            ok = handle.extend()
+        except RedisError as exc:
+            # Keep trying while the lease may still be ours; past its end it is lost.
+            logger.warning("goscope_redis: extending lock %r failed: %s", handle.key, exc)
+            ok = time.monotonic() < lease.valid_until
+            if ok:
+                return not lease.cancelled
+        except Exception:
+            logger.exception("goscope_redis: extending lock %r failed", handle.key)
+            ok = False
+        if lease.cancelled:
+            return False  # released meanwhile: a failed extend means nothing now
+        if not ok:
+            handle._mark_lost(lease.on_lost)
+            return False
+        lease.valid_until = time.monotonic() + handle.ttl / 1000
+        return True
