@@ -14,7 +14,7 @@ from goscope_redis.codecs import (
     SignedPickleSerializer,
 )
 from goscope_redis.config import NotConfiguredError, configure
-from goscope_redis.decorators import cached, idempotent, with_lock
+from goscope_redis.decorators import cached, circuit, idempotent, with_lock
 from goscope_redis.errors import (
     CircuitOpenError,
     GoScopeRedisError,
@@ -35,6 +35,18 @@ from goscope_redis.idempotency import (
 )
 from goscope_redis.locking import AsyncLockHandle, LockHandle
 from goscope_redis.ops.circuit import CircuitBreakerState
+from goscope_redis.scope import (
+    AsyncScope,
+    AsyncTaskHandle,
+    Hooks,
+    Idempotency,
+    Retry,
+    Scope,
+    TaskContext,
+    TaskHandle,
+    current_scope,
+    scope,
+)
 
 __version__ = "0.1.0"
 
@@ -43,12 +55,16 @@ __all__ = [
     "AsyncLockHandle",
     "AsyncRedisAdapter",
     "AsyncRedisIdempotencyAdapter",
+    "AsyncScope",
+    "AsyncTaskHandle",
     "Checkpoint",
     "CircuitBreaker",
     "CircuitBreakerState",
     "CircuitOpenError",
     "Claim",
     "GoScopeRedisError",
+    "Hooks",
+    "Idempotency",
     "IdempotencyInProgressError",
     "IdempotencyMismatchError",
     "IdempotencyRecord",
@@ -62,13 +78,20 @@ __all__ = [
     "NotConfiguredError",
     "RedisAdapter",
     "RedisIdempotencyAdapter",
+    "Retry",
+    "Scope",
     "ScopeCancelledError",
     "SerializationError",
     "Serializer",
     "SignedPickleSerializer",
+    "TaskContext",
+    "TaskHandle",
     "__version__",
     "cached",
+    "circuit",
     "configure",
+    "current_scope",
     "idempotent",
+    "scope",
     "with_lock",
 ]
