@@ -99,6 +99,10 @@ class RedisIdempotencyAdapter(_IdempotencyCore):
         """Release the claim so the next ``begin`` starts afresh (only if it still owns it)."""
         return run_sync(ops.abandon(self._idem, claim), self._client)
 
+    def extend(self, claim: Claim, lease: Any) -> bool:
+        """Keep a long-running claim: reset its lease to ``lease`` ms if it still owns the key."""
+        return run_sync(ops.extend(self._idem, claim, to_ms(lease, "lease")), self._client)
+
     def connect(self) -> None:
         """Ping the server and preload every script (raises redis-py's errors if unreachable)."""
         self._client.ping()
@@ -197,6 +201,11 @@ class AsyncRedisIdempotencyAdapter(_IdempotencyCore):
         Shielded: a cancelled caller still releases the key.
         """
         return await _shielded(run_async(ops.abandon(self._idem, claim), self._client))
+
+    async def extend(self, claim: Claim, lease: Any) -> bool:
+        """Keep a long-running claim: reset its lease to ``lease`` ms if it still owns the key."""
+        op = ops.extend(self._idem, claim, to_ms(lease, "lease"))
+        return await run_async(op, self._client)
 
     async def connect(self) -> None:
         """Ping the server and preload every script (raises redis-py's errors if unreachable)."""

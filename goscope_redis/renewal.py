@@ -14,14 +14,24 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
-if TYPE_CHECKING:
-    from goscope_redis.locking import LockHandle
-
 logger = logging.getLogger("goscope_redis")
+
+
+class Renewable(Protocol):
+    """Anything with a lease to keep: a lock handle, an idempotency claim."""
+
+    key: str
+    ttl: int
+
+    def extend(self) -> bool:
+        """Reset the lease to ``ttl``; False when it is no longer ours."""
+        ...
+
+    def _mark_lost(self, on_lost: Any) -> None: ...
 
 
 class Lease:
@@ -29,7 +39,7 @@ class Lease:
 
     __slots__ = ("cancelled", "handle", "on_lost", "valid_until")
 
-    def __init__(self, handle: LockHandle, on_lost: Callable[[Any], Any] | None) -> None:
+    def __init__(self, handle: Renewable, on_lost: Callable[[Any], Any] | None) -> None:
         self.handle = handle
         self.on_lost = on_lost
         self.cancelled = False
@@ -53,7 +63,7 @@ class SyncRenewer:
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
 
-    def add(self, handle: LockHandle, on_lost: Callable[[Any], Any] | None) -> Lease:
+    def add(self, handle: Renewable, on_lost: Callable[[Any], Any] | None) -> Lease:
         """Start renewing ``handle``; the first extension is due after a third of its TTL."""
         if self._pid != os.getpid():
             self._init()  # forked: the parent's thread does not exist here

@@ -17,22 +17,20 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from goscope_redis.claims import ClaimLease, ClaimPoller, error_envelope, keep_alive, replay
 from goscope_redis.decorators._keys import KeyBuilder
 from goscope_redis.decorators._resolve import async_resolver, sync_resolver
 from goscope_redis.decorators._results import from_storable, to_storable
 from goscope_redis.durations import optional_ms, to_ms, wait_ms
-from goscope_redis.errors import (
-    IdempotencyInProgressError,
-    IdempotencyMismatchError,
-    IdempotencyStoredError,
-)
+from goscope_redis.errors import SerializationError
 from goscope_redis.idempotency_records import Claim
 
 F = TypeVar("F", bound=Callable[..., Any])
-_FIRST_POLL_S, _MAX_POLL_S = 0.01, 0.25
 
 
 class _Policy:
+    """Everything about one decorated function that does not depend on sync or async."""
+
     def __init__(self, fn: Callable[..., Any], **o: Any) -> None:
         self.keys = KeyBuilder(fn, o["key"])
         self.ttl = optional_ms(o["ttl"])
@@ -43,33 +41,13 @@ class _Policy:
         self.result_type: type | None = o["result_type"]
 
     def begin_args(self, args: Any, kwargs: Any) -> tuple[str, str | None]:
+        """The call's key and (optionally) the fingerprint of its arguments."""
         key = self.keys.build(args, kwargs)
         return key, self.keys.fingerprint(args, kwargs) if self.fingerprint else None
 
-    def settled(self, key: str, claim: Claim) -> tuple[bool, Any]:
-        """(True, result) for a finished record; raises for mismatch or a stored failure."""
-        if claim.status == "mismatch":
-            raise IdempotencyMismatchError(key)
-        if claim.status != "completed" or claim.record is None:
-            return False, None
-        if claim.record.is_error:
-            stored = claim.record.value if isinstance(claim.record.value, dict) else {}
-            raise IdempotencyStoredError(
-                key, stored.get("type", "Exception"), stored.get("message", "")
-            )
-        return True, from_storable(claim.record.value, self.result_type)
-
-    def next_poll(self, key: str, claim: Claim, started: float, delay: float) -> float:
-        """How long to sleep before asking again; raise once ``wait`` is used up."""
-        waited_ms = (time.monotonic() - started) * 1000
-        if self.wait is not None and waited_ms >= self.wait:
-            raise IdempotencyInProgressError(key, claim.retry_after)
-        left = None if self.wait is None else (self.wait - waited_ms) / 1000
-        return min(delay, left) if left is not None else delay
-
-
-def _error_envelope(exc: BaseException) -> dict[str, str]:
-    return {"type": f"{type(exc).__module__}.{type(exc).__qualname__}", "message": str(exc)}
+    def replayed(self, claim: Claim) -> Any:
+        """The stored result of a completed claim, rebuilt as ``result_type``."""
+        return from_storable(replay(claim), self.result_type)
 
 
 def idempotent(
@@ -100,36 +78,50 @@ def idempotent(
 def _sync_wrapper(fn: Callable[..., Any], policy: _Policy, resolve: Callable[[], Any]) -> Any:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        idem = resolve().idempotency
+        adapter = resolve()
+        idem = adapter.idempotency
         key, fp = policy.begin_args(args, kwargs)
-        started, delay = time.monotonic(), _FIRST_POLL_S
+        poller = ClaimPoller(key, policy.wait)
         while True:
             claim = idem.begin(key, fingerprint=fp, lease=policy.lease)
-            if claim.status == "started":
-                return _run_sync(fn, policy, idem, claim, args, kwargs)
-            done, result = policy.settled(key, claim)
-            if done:
-                return result
-            time.sleep(policy.next_poll(key, claim, started, delay))
-            delay = min(delay * 2, _MAX_POLL_S)
+            pause = poller.pause(claim)
+            if pause is None:
+                break
+            time.sleep(pause)
+        if claim.status == "completed":
+            return policy.replayed(claim)
+        return _run_sync(fn, policy, adapter, claim, args, kwargs)
 
     return wrapper
 
 
-def _run_sync(fn: Any, policy: _Policy, idem: Any, claim: Claim, args: Any, kwargs: Any) -> Any:
+def _run_sync(fn: Any, policy: _Policy, adapter: Any, claim: Claim, args: Any, kwargs: Any) -> Any:
+    idem = adapter.idempotency
+    lease = adapter._renewer.add(ClaimLease(idem, claim, policy.lease), None)
     try:
-        result = fn(*args, **kwargs)
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            lease.cancel()  # before abandon/complete, so a renewal never races them
     except Exception as exc:
         if policy.store_errors:
-            idem.complete(claim, _error_envelope(exc), policy.ttl, error=True)
+            idem.complete(claim, error_envelope(exc), policy.ttl, error=True)
         else:
             idem.abandon(claim)
         raise
     except BaseException:
         idem.abandon(claim)
         raise
-    idem.complete(claim, to_storable(result, policy.result_type), policy.ttl)
+    _complete_sync(idem, claim, to_storable(result, policy.result_type), policy.ttl)
     return result
+
+
+def _complete_sync(idem: Any, claim: Claim, value: Any, ttl: int | None) -> None:
+    try:
+        idem.complete(claim, value, ttl)
+    except SerializationError:
+        idem.abandon(claim)  # the result cannot be stored: let a retry run rather than wait
+        raise
 
 
 def _async_wrapper(fn: Callable[..., Any], policy: _Policy, resolve: Callable[[], Any]) -> Any:
@@ -137,16 +129,16 @@ def _async_wrapper(fn: Callable[..., Any], policy: _Policy, resolve: Callable[[]
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         idem = resolve().idempotency
         key, fp = policy.begin_args(args, kwargs)
-        started, delay = time.monotonic(), _FIRST_POLL_S
+        poller = ClaimPoller(key, policy.wait)
         while True:
             claim = await idem.begin(key, fingerprint=fp, lease=policy.lease)
-            if claim.status == "started":
-                return await _run_async(fn, policy, idem, claim, args, kwargs)
-            done, result = policy.settled(key, claim)
-            if done:
-                return result
-            await asyncio.sleep(policy.next_poll(key, claim, started, delay))
-            delay = min(delay * 2, _MAX_POLL_S)
+            pause = poller.pause(claim)
+            if pause is None:
+                break
+            await asyncio.sleep(pause)
+        if claim.status == "completed":
+            return policy.replayed(claim)
+        return await _run_async(fn, policy, idem, claim, args, kwargs)
 
     return wrapper
 
@@ -154,16 +146,24 @@ def _async_wrapper(fn: Callable[..., Any], policy: _Policy, resolve: Callable[[]
 async def _run_async(
     fn: Any, policy: _Policy, idem: Any, claim: Claim, args: Any, kwargs: Any
 ) -> Any:
+    heartbeat = asyncio.get_running_loop().create_task(keep_alive(idem, claim, policy.lease))
     try:
-        result = await fn(*args, **kwargs)
+        try:
+            result = await fn(*args, **kwargs)
+        finally:
+            heartbeat.cancel()
     except Exception as exc:
         if policy.store_errors:
-            await idem.complete(claim, _error_envelope(exc), policy.ttl, error=True)
+            await idem.complete(claim, error_envelope(exc), policy.ttl, error=True)
         else:
             await idem.abandon(claim)
         raise
     except BaseException:
         await idem.abandon(claim)  # cancelled: release the key so a retry can run
         raise
-    await idem.complete(claim, to_storable(result, policy.result_type), policy.ttl)
+    try:
+        await idem.complete(claim, to_storable(result, policy.result_type), policy.ttl)
+    except SerializationError:
+        await idem.abandon(claim)
+        raise
     return result

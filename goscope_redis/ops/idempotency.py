@@ -44,6 +44,7 @@ BEGIN = scripts.register(Script.load("idem_begin"))
 COMPLETE = scripts.register(Script.load("idem_complete"))
 ABANDON = scripts.register(Script.load("idem_abandon"))
 GET = scripts.register(Script.load("idem_get"))
+EXTEND = scripts.register(Script.load("idem_extend"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,12 @@ def abandon(spec: IdempotencySpec, claim: Claim) -> Op[bool]:
     """Delete the claim's in-progress record if it still owns it."""
     owner = _started_owner(claim, "abandon")
     return int((yield Eval(ABANDON, (spec.keys.key(claim.key),), (owner,)))) == 1
+
+
+def extend(spec: IdempotencySpec, claim: Claim, lease_ms: int) -> Op[bool]:
+    """Reset the claim's lease to ``lease_ms`` if it still owns the in-progress record."""
+    owner = _started_owner(claim, "extend")
+    return int((yield Eval(EXTEND, (spec.keys.key(claim.key),), (owner, lease_ms)))) == 1
 
 
 def get(spec: IdempotencySpec, key: str) -> Op[IdempotencyRecord | None]:

@@ -7,16 +7,17 @@ per attempt the checkpoint load (so a retry continues from the last save).
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from goscope_redis.claims import ClaimPoller, error_envelope, keep_alive, replay
 from goscope_redis.errors import SerializationError
 from goscope_redis.idempotency_records import Claim
 from goscope_redis.scope._checkpoint import AsyncCheckpointer, TaskContext
-from goscope_redis.scope._idempotency import ClaimPoller, error_envelope, replay
 from goscope_redis.scope._options import Idempotency, TaskSpec
 
 if TYPE_CHECKING:
@@ -60,8 +61,14 @@ async def _idempotent(
         value = replay(claim)
         scope._replayed(options.key)
         return value
+    heartbeat = asyncio.get_running_loop().create_task(
+        keep_alive(store, claim, options.lease_ms)
+    )  # a long task keeps its claim instead of letting a duplicate take it over
     try:
-        result = await _timed(scope, spec, fn, args)
+        try:
+            result = await _timed(scope, spec, fn, args)
+        finally:
+            heartbeat.cancel()
     except BaseException as exc:
         with anyio.CancelScope(shield=True):
             if options.store_errors and isinstance(exc, Exception):
@@ -79,7 +86,7 @@ async def _idempotent(
 
 
 async def _claim(store: Any, options: Idempotency) -> Claim:
-    poller = ClaimPoller(options)
+    poller = ClaimPoller(options.key, options.wait_ms)
     while True:
         claim: Claim = await store.begin(
             options.key, fingerprint=options.fingerprint, lease=options.lease_ms

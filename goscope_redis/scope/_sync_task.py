@@ -11,10 +11,10 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from goscope_redis.claims import ClaimLease, ClaimPoller, error_envelope, replay
 from goscope_redis.errors import SerializationError
 from goscope_redis.idempotency_records import Claim
 from goscope_redis.scope._checkpoint import SyncCheckpointer, TaskContext
-from goscope_redis.scope._idempotency import ClaimPoller, error_envelope, replay
 from goscope_redis.scope._options import Idempotency, TaskSpec
 
 if TYPE_CHECKING:
@@ -61,8 +61,14 @@ def _idempotent(
         value = replay(claim)
         scope._replayed(options.key)
         return value
+    lease = scope._require("idempotency")._renewer.add(
+        ClaimLease(store, claim, options.lease_ms), None
+    )
     try:
-        result = _timed(scope, spec, fn, args)
+        try:
+            result = _timed(scope, spec, fn, args)
+        finally:
+            lease.cancel()  # a long task keeps its claim; stop before complete/abandon
     except Exception as exc:
         if options.store_errors:
             store.complete(claim, error_envelope(exc), options.ttl_ms, error=True)
@@ -81,7 +87,7 @@ def _idempotent(
 
 
 def _claim(scope: Scope, store: Any, options: Idempotency) -> Claim:
-    poller = ClaimPoller(options)
+    poller = ClaimPoller(options.key, options.wait_ms)
     while True:
         claim: Claim = store.begin(
             options.key, fingerprint=options.fingerprint, lease=options.lease_ms

@@ -290,3 +290,12 @@ def test_cancelled_complete_still_stores_the_result(redis_server, prefix):
         await client.aclose()
 
     asyncio.run(main())
+
+
+def test_extend_is_owner_checked(idem, adapter):
+    claim = idem.begin("ext", lease=100)
+    assert idem.extend(claim, 5_000) is True
+    adapter.sleep(0.2)
+    assert idem.begin("ext", lease=100).status == "in_progress"
+    assert idem.complete(claim, 1) is True
+    assert idem.extend(claim, 5_000) is False  # finished: nothing to extend

@@ -164,3 +164,34 @@ def test_eight_processes_one_execution_identical_results(redis_server, prefix, r
     results = run_workers(_charge, [(redis_server.url, prefix, prefix + "barrier")] * 8)
     assert int(raw.get(prefix + "executions")) == 1
     assert all(r == results[0] for r in results)
+
+
+def test_a_call_longer_than_its_lease_keeps_the_claim(configured, sync_adapter):
+    import time
+
+    seen = []
+
+    @idempotent(key="long", lease=150, wait=0)
+    def long_call() -> str:
+        time.sleep(0.5)  # more than three leases
+        seen.append(sync_adapter.idempotency.begin("long", lease=1_000).status)
+        return "done"
+
+    assert long_call() == "done"
+    assert seen == ["in_progress"]  # nobody could take the key over meanwhile
+
+
+def test_async_call_longer_than_its_lease_keeps_the_claim(configured, async_adapter_factory):
+    @idempotent(key="along", lease=150, wait=0, fingerprint=False)
+    async def long_call() -> str:
+        await asyncio.sleep(0.5)
+        return "done"
+
+    async def main():
+        task = asyncio.ensure_future(long_call())
+        await asyncio.sleep(0.35)
+        with pytest.raises(IdempotencyInProgressError):
+            await long_call()
+        return await task
+
+    assert asyncio.run(main()) == "done"

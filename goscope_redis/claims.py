@@ -1,12 +1,15 @@
-"""The idempotency decisions a task makes, without I/O: wait, replay, or run.
+"""The idempotency decisions a caller makes, without I/O: wait, replay, or run.
 
-The loops that call ``begin`` live in the sync and async task runners; this module decides what
-each ``Claim`` means. A duplicate polls ``begin`` (one round trip) with a doubling pause, so when
-the first caller's lease runs out because its process died, the next poll takes the key over.
+Shared by ``@idempotent`` and by scope tasks. The loops that call ``begin`` live in their sync
+and async runners; this module decides what each ``Claim`` means. A duplicate polls ``begin``
+(one round trip) with a doubling pause, so when the first caller's lease runs out because its
+process died, the next poll takes the key over.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from typing import Any, Final
 
@@ -16,7 +19,8 @@ from goscope_redis.errors import (
     IdempotencyStoredError,
 )
 from goscope_redis.idempotency_records import Claim
-from goscope_redis.scope._options import Idempotency
+
+logger = logging.getLogger("goscope_redis")
 
 _FIRST_POLL_S: Final = 0.01
 _MAX_POLL_S: Final = 0.25
@@ -25,12 +29,12 @@ _MAX_POLL_S: Final = 0.25
 class ClaimPoller:
     """Tracks one caller's wait for a key that another caller is running."""
 
-    __slots__ = ("_deadline", "_delay", "_options")
+    __slots__ = ("_deadline", "_delay", "_key", "_wait_ms")
 
-    def __init__(self, options: Idempotency) -> None:
-        self._options = options
-        wait = options.wait_ms
-        self._deadline = None if wait is None else time.monotonic() + wait / 1000
+    def __init__(self, key: str, wait_ms: int | None) -> None:
+        self._key = key
+        self._wait_ms = wait_ms
+        self._deadline = None if wait_ms is None else time.monotonic() + wait_ms / 1000
         self._delay = _FIRST_POLL_S
 
     def pause(self, claim: Claim) -> float | None:
@@ -39,12 +43,12 @@ class ClaimPoller:
         Raises ``IdempotencyMismatchError``, or ``IdempotencyInProgressError`` once ``wait`` is
         used up.
         """
-        key = self._options.key
+        key = self._key
         if claim.status == "mismatch":
             raise IdempotencyMismatchError(key)
         if claim.status != "in_progress":
             return None
-        if self._options.wait_ms == 0:
+        if self._wait_ms == 0:
             raise IdempotencyInProgressError(key, claim.retry_after)
         delay = self._delay
         self._delay = min(self._delay * 2, _MAX_POLL_S)
@@ -75,3 +79,41 @@ def error_envelope(error: BaseException) -> dict[str, str]:
     """How a failure is stored (``store_errors=True``); the ``@idempotent`` decorator agrees."""
     kind = type(error)
     return {"type": f"{kind.__module__}.{kind.__qualname__}", "message": str(error)}
+
+
+# A call running longer than its lease would let a duplicate take the key over and run the
+# work twice, so the runner keeps the claim alive: the sync side on the adapter's renewal
+# thread, the async side with one small task per running call.
+
+
+class ClaimLease:
+    """Adapts a claim to the renewer's lease interface (``key``, ``ttl``, ``extend``)."""
+
+    __slots__ = ("_idem", "claim", "key", "lost", "ttl")
+
+    def __init__(self, idem: Any, claim: Claim, lease_ms: int) -> None:
+        self._idem = idem
+        self.claim = claim
+        self.key = claim.key
+        self.ttl = lease_ms
+        self.lost = False
+
+    def extend(self) -> bool:
+        """Reset the claim's lease (sync idempotency adapter)."""
+        return bool(self._idem.extend(self.claim, self.ttl))
+
+    def _mark_lost(self, on_lost: Any) -> None:
+        self.lost = True
+        logger.warning(
+            "goscope_redis: idempotency claim %r was taken over while its call still ran",
+            self.key,
+        )
+
+
+async def keep_alive(idem: Any, claim: Claim, lease_ms: int) -> None:
+    """Extend the claim every third of its lease until cancelled or lost."""
+    while True:
+        await asyncio.sleep(lease_ms / 3000)
+        if not await idem.extend(claim, lease_ms):
+            ClaimLease(idem, claim, lease_ms)._mark_lost(None)
+            return
