@@ -28,7 +28,14 @@ import harness  # noqa: E402
 from chart import write_svg  # noqa: E402
 from report import comparison_record, table, write_json  # noqa: E402
 
-SUITES = ("cases_cache", "cases_lock")
+SUITES = (
+    "cases_cache",
+    "cases_lock",
+    "cases_breaker",
+    "cases_idempotency",
+    "cases_checkpoint",
+    "cases_decorators",
+)
 """Modules that define ``COMPARISONS``; add a module here to add comparisons."""
 
 

@@ -18,6 +18,21 @@ FIRST_CUT = {
     "lock.acquire_release",
     "lock.contention",
 }
+# Resilience comparisons and the round trips per op that performance.md promises for our side.
+RESILIENCE_ROUND_TRIPS = {
+    "breaker.closed.sync": 1,
+    "breaker.closed.async": 1,
+    "idem.first.sync": 2,
+    "idem.replay.sync": 1,
+    "idem.first.async": 2,
+    "idem.replay.async": 1,
+    "checkpoint.save": 1,
+    "checkpoint.latest.10": 1,
+    "checkpoint.latest.10k": 1,
+    "cached.hit.sync": 1,
+    "cached.hit.async": 1,
+    "circuit.closed.sync": 1,
+}
 
 
 @pytest.mark.slow
@@ -33,7 +48,10 @@ def test_quick_bench_writes_json_with_every_comparison(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(output.read_text())
     by_name = {c["name"]: c for c in results["comparisons"]}
-    assert set(by_name) >= FIRST_CUT
+    assert set(by_name) >= FIRST_CUT | set(RESILIENCE_ROUND_TRIPS)
+    for name, trips in RESILIENCE_ROUND_TRIPS.items():
+        ours = by_name[name]["ours"]["round_trips_per_op"]
+        assert ours == pytest.approx(trips, abs=0.02), name
     for record in by_name.values():
         assert record["ratio"]["median"] > 0
         assert record["ours"]["us_per_op"]["median"] > 0

@@ -202,3 +202,16 @@ def test_stampede_across_8_processes_computes_once(redis_server, prefix, raw):
     results = run_workers(_stampede, [(redis_server.url, prefix, prefix + "barrier")] * 8)
     assert results == [1] * 8
     assert int(raw.get(prefix + "computations")) == 1
+
+
+def test_default_keys_distinguish_equal_values_of_other_types():
+    from goscope_redis.decorators._keys import KeyBuilder
+
+    def f(a, b=2):
+        return a
+
+    builder = KeyBuilder(f, None)
+    keys = {builder.build((v,), {}) for v in (1, 1.0, True, "1")}
+    assert len(keys) == 4
+    for _ in range(2):  # memoised or not, the same key
+        assert builder.build((1,), {}) == builder.build((), {"a": 1}) == builder.build((1, 2), {})
