@@ -88,3 +88,16 @@ def test_async_ownership(redis_server):
             assert await owned.is_connected()
 
     asyncio.run(main())
+
+
+def test_commands_survive_a_killed_connection(sync_client, prefix):
+    client = redis.Redis(port=sync_client.connection_pool.connection_kwargs["port"])
+    adapter = RedisAdapter(client, prefix)
+    adapter.set("k", 1)
+    assert adapter.acquire("lock", 5_000) is not None
+    sync_client.client_kill_filter(_type="normal", skipme=True)  # drop the adapter's socket
+    assert adapter.get("k") == 1  # reconnects through redis-py's own retry policy
+    assert adapter.acquire("lock2", 5_000) is not None
+    sync_client.client_kill_filter(_type="normal", skipme=True)
+    assert adapter.has("k")
+    client.close()
