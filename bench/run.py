@@ -35,6 +35,7 @@ SUITES = (
     "cases_idempotency",
     "cases_checkpoint",
     "cases_decorators",
+    "cases_asgi",
 )
 """Modules that define ``COMPARISONS``; add a module here to add comparisons."""
 

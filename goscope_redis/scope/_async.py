@@ -1,10 +1,10 @@
 """``AsyncScope``: an anyio task group that carries the persistence adapter.
 
-Theory of operation. Entering a scope enters, in this order, a cancel scope (its ``timeout`` and
-the target of ``cancel()`` and of a lost lock) and a task group (its spawned tasks), then binds
+Theory of operation. Entering a scope enters a task group (its spawned tasks) whose own cancel
+scope carries the ``timeout`` and is the target of ``cancel()`` and of a lost lock, then binds
 the scope to ``current_scope()``. Leaving undoes it in reverse: the task group waits for every
-task (the first failure has already cancelled the others), then the locks still held are
-released under a shield, then the cancel scope absorbs our own cancellation. What is left
+task (the first failure has already cancelled the others) and absorbs our own cancellation,
+then the locks still held are released under a shield. What is left
 becomes the one exception the scope raises: ``LockLostError`` if a lease was lost,
 ``TimeoutError`` if the deadline cancelled it, else the failure (an ``ExceptionGroup`` only when
 several tasks failed).
@@ -66,16 +66,14 @@ class AsyncScope(ScopeCore[AsyncRedisAdapter]):
             raise RuntimeError(f"scope {self.name!r} was already entered; create a new one")
         timeout = self._timeout_ms
         deadline = math.inf if timeout is None else anyio.current_time() + timeout / 1000
-        self._cancel_scope = anyio.CancelScope(deadline=deadline)
         if self._concurrency is not None:
             self._limiter = anyio.CapacityLimiter(self._concurrency)
-        self._cancel_scope.__enter__()
         group = anyio.create_task_group()
-        try:
-            await group.__aenter__()
-        except BaseException as exc:
-            self._cancel_scope.__exit__(type(exc), exc, exc.__traceback__)
-            raise
+        await group.__aenter__()
+        # The task group's own cancel scope carries the deadline and is what cancel() and a
+        # lost lock cancel: one cancel scope per scope, not two (this is on every request's path).
+        group.cancel_scope.deadline = deadline
+        self._cancel_scope = group.cancel_scope
         self._group = group
         self._token = CURRENT.set(self)
         return self
@@ -89,12 +87,12 @@ class AsyncScope(ScopeCore[AsyncRedisAdapter]):
         assert self._group is not None and self._cancel_scope is not None
         CURRENT.reset(self._token)
         error = await _exit_group(self._group, exc)
-        with anyio.CancelScope(shield=True):
-            for lock in list(self._held):
-                self._held.pop(lock, None)
-                await lock.release_at_exit()
+        if self._held:  # most scopes hold no lock: skip the shielded cancel scope then
+            with anyio.CancelScope(shield=True):
+                for lock in list(self._held):
+                    self._held.pop(lock, None)
+                    await lock.release_at_exit()
         self._closed = True
-        error = _exit_cancel_scope(self._cancel_scope, error)
         outcome = self._outcome(error)
         if outcome is None:
             return True
@@ -270,16 +268,3 @@ async def _exit_group(
     except BaseException as raised:
         return raised
     return exc
-
-
-def _exit_cancel_scope(
-    scope: anyio.CancelScope, error: BaseException | None
-) -> BaseException | None:
-    """Leave the cancel scope; it swallows the cancellation it caused itself."""
-    try:
-        tb = error.__traceback__ if error is not None else None
-        if scope.__exit__(type(error) if error else None, error, tb):
-            return None
-    except BaseException as raised:
-        return raised
-    return error

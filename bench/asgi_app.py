@@ -1,0 +1,60 @@
+"""The Starlette app the ASGI bench measures, bare or behind ``GoScopeMiddleware``.
+
+In-process cases call :func:`build` directly; the uvicorn cases serve
+``asgi_app:app_from_env`` (``--factory``), configured by ``GOSCOPE_BENCH_MODE`` (``bare`` or
+``middleware``), ``GOSCOPE_BENCH_REDIS_URL`` and ``GOSCOPE_BENCH_PREFIX``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+# The integrations live next to the core in this checkout, not on the path run.py sets up.
+_INTEGRATIONS = str(Path(__file__).resolve().parent.parent / "integrations")
+if _INTEGRATIONS not in sys.path:
+    sys.path.append(_INTEGRATIONS)
+
+from goscope_redis import AsyncRedisAdapter  # noqa: E402
+from goscope_redis_starlette import GoScopeMiddleware, IdempotencyConfig  # noqa: E402
+
+BODY = b'{"sku": "widget-42", "qty": 2}'
+IDEMPOTENCY = IdempotencyConfig(ttl=600_000)
+
+
+async def orders(request: Request) -> JSONResponse:
+    """A typical small JSON endpoint: parse the body, answer 201."""
+    payload = await request.json()
+    return JSONResponse({"ok": True, "qty": payload["qty"]}, status_code=201)
+
+
+async def health(request: Request) -> PlainTextResponse:
+    """Readiness probe for the uvicorn runs."""
+    return PlainTextResponse("ok")
+
+
+def build(
+    adapter: AsyncRedisAdapter | None = None, *, url: str | None = None, prefix: str = ""
+) -> Starlette:
+    """The app; with ``adapter`` or ``url`` it runs behind the middleware (idempotency on)."""
+    app = Starlette(routes=[Route("/orders", orders, methods=["POST"]), Route("/health", health)])
+    if adapter is not None:
+        app.add_middleware(GoScopeMiddleware, adapter=adapter, idempotency=IDEMPOTENCY)
+    elif url is not None:
+        app.add_middleware(GoScopeMiddleware, url=url, key_prefix=prefix, idempotency=IDEMPOTENCY)
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The uvicorn factory: bare, or with the middleware on the bench's Redis."""
+    if os.environ.get("GOSCOPE_BENCH_MODE", "bare") == "bare":
+        return build()
+    return build(
+        url=os.environ["GOSCOPE_BENCH_REDIS_URL"], prefix=os.environ["GOSCOPE_BENCH_PREFIX"]
+    )

@@ -1,0 +1,138 @@
+"""ASGI: a bare Starlette app against the same app behind ``GoScopeMiddleware``.
+
+* ``asgi.no_key.*``: requests without an idempotency key, which must cost no Redis round trip.
+  In-process (a raw ASGI call loop, no server: the middleware's whole cost against a
+  microseconds-cheap app) and through one uvicorn worker under a keep-alive load (the realistic
+  figure the target applies to).
+* ``asgi.idempotent.first.*``: every request carries a fresh key (``begin`` + ``complete``: 2
+  round trips). ``asgi.idempotent.replay.*``: every request repeats one key and is replayed
+  without running the handler (1 round trip).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from asgi_app import BODY, build
+from asgi_load import call, load, request_bytes, uvicorn_server
+from harness import PREFIX, Case, Comparison, Env, Runner, Sample, async_runner
+
+from goscope_redis import AsyncRedisAdapter
+
+Headers = Callable[[int], dict[str, str]]
+_SALT = itertools.count()  # each case setup numbers its requests from its own range
+
+
+def no_key(i: int) -> dict[str, str]:
+    """No idempotency key."""
+    return {}
+
+
+_RUN = uuid.uuid4().hex[:12]
+
+
+def fresh_key(i: int) -> dict[str, str]:
+    """A new key per request (first execution every time; unique across cases and runs)."""
+    return {"Idempotency-Key": f"first-{_RUN}-{i}"}
+
+
+def same_key(i: int) -> dict[str, str]:
+    """One key for every request (a replay after the first)."""
+    return {"Idempotency-Key": "replayed"}
+
+
+def in_process(
+    with_middleware: bool, headers: Headers
+) -> Callable[[Env], AbstractContextManager[Runner]]:
+    """A case setup calling the app directly, ``headers(i)`` on request ``i``."""
+
+    @contextmanager
+    def setup(env: Env) -> Iterator[Runner]:
+        adapter = AsyncRedisAdapter(env.aclient, key_prefix=PREFIX) if with_middleware else None
+        app = build(adapter)
+        counter = itertools.count(_SALT.__next__() * 1_000_000_000)
+
+        async def once() -> None:
+            raw = [(k.lower().encode(), v.encode()) for k, v in headers(next(counter)).items()]
+            status = await call(app, "/orders", BODY, raw)
+            if status != 201:
+                raise RuntimeError(f"the app answered {status}")
+
+        yield async_runner(env, once)
+
+    return setup
+
+
+def served(
+    with_middleware: bool, headers: Headers
+) -> Callable[[Env], AbstractContextManager[Runner]]:
+    """A case setup driving one uvicorn worker (on another CPU than the load) over loopback."""
+
+    @contextmanager
+    def setup(env: Env) -> Iterator[Runner]:
+        mode = "middleware" if with_middleware else "bare"
+        env_vars = {
+            "GOSCOPE_BENCH_MODE": mode,
+            "GOSCOPE_BENCH_REDIS_URL": env.url,
+            "GOSCOPE_BENCH_PREFIX": PREFIX,
+        }
+        counter = itertools.count(_SALT.__next__() * 1_000_000_000)
+
+        def make_request(i: int) -> bytes:
+            return request_bytes("/orders", BODY, headers(next(counter)))
+
+        with uvicorn_server(env_vars, _server_cpus(env)) as port:
+
+            def run(n: int) -> Sample:
+                seconds = env.loop.run_until_complete(load(port, n, make_request, 201))
+                return Sample(seconds, n)
+
+            yield run
+
+    return setup
+
+
+def _server_cpus(env: Env) -> list[int]:
+    """A CPU other than the bench's own pinned one, when there is one."""
+    if not env.pinned or not hasattr(os, "sched_getaffinity"):
+        return []
+    others = [cpu for cpu in range(os.cpu_count() or 1) if cpu not in env.pinned]
+    return others[:1] or env.pinned
+
+
+def _pair(name: str, headers: Headers, target: float | None, note: str) -> tuple[Comparison, ...]:
+    """The in-process and the uvicorn comparison of one request kind."""
+    ours, bare = "Starlette + GoScopeMiddleware", "bare Starlette"
+    return (
+        Comparison(
+            f"asgi.{name}.inprocess",
+            Case(ours, in_process(True, headers)),
+            Case(bare, in_process(False, headers)),
+            None,
+            unit="req",
+            note=f"raw ASGI call loop, no server; {note}",
+        ),
+        Comparison(
+            f"asgi.{name}.uvicorn",
+            Case(f"uvicorn: {ours}", served(True, headers)),
+            Case(f"uvicorn: {bare}", served(False, headers)),
+            target,
+            unit="req",
+            iterations=3000,
+            samples=5,
+            quick_iterations=100,
+            quick_samples=1,
+            note=f"1 uvicorn worker on its own CPU, 8 keep-alive connections; {note}",
+        ),
+    )
+
+
+COMPARISONS = (
+    *_pair("no_key", no_key, 0.95, "no idempotency key: 0 round trips"),
+    *_pair("idempotent.first", fresh_key, None, "a fresh key per request: begin + complete"),
+    *_pair("idempotent.replay", same_key, None, "one key, replayed: begin only"),
+)
