@@ -11,16 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from functools import cached_property
-from types import TracebackType
 from typing import Any, TypeVar
 
-import redis
-import redis.asyncio
-
-from goscope_redis import scripts
-from goscope_redis.codecs import Serializer
 from goscope_redis.durations import optional_ms, to_ms
 from goscope_redis.facades.base import AdapterCore
+from goscope_redis.facades.lifecycle import AsyncLifecycle, SyncLifecycle
 from goscope_redis.idempotency_records import Claim, IdempotencyRecord
 from goscope_redis.keys import KeySpace
 from goscope_redis.locking import new_owner
@@ -38,40 +33,8 @@ class _IdempotencyCore(AdapterCore):
         return ops.IdempotencySpec(KeySpace(self._prefix, "idempotency"), self._codec)
 
 
-def _client_from_url(url: str, cluster: bool, is_async: bool, kwargs: dict[str, Any]) -> Any:
-    from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
-    from redis.cluster import RedisCluster
-
-    if is_async:
-        factory: Any = AsyncRedisCluster if cluster else redis.asyncio.Redis
-    else:
-        factory = RedisCluster if cluster else redis.Redis
-    return factory.from_url(url, **kwargs)
-
-
-class RedisIdempotencyAdapter(_IdempotencyCore):
+class RedisIdempotencyAdapter(SyncLifecycle, _IdempotencyCore):
     """Idempotency records over ``redis.Redis`` (or ``RedisCluster``, or fakeredis)."""
-
-    @classmethod
-    def from_url(
-        cls,
-        url: str,
-        key_prefix: str = "",
-        *,
-        serializer: Serializer | None = None,
-        max_value_bytes: int | None = None,
-        cluster: bool = False,
-        **client_kwargs: Any,
-    ) -> RedisIdempotencyAdapter:
-        """Create an adapter that owns a new client for ``url`` (closed by ``disconnect()``)."""
-        client = _client_from_url(url, cluster, False, client_kwargs)
-        return cls(
-            client,
-            key_prefix,
-            serializer=serializer,
-            max_value_bytes=max_value_bytes,
-            _owns_client=True,
-        )
 
     def get(self, key: str) -> IdempotencyRecord | None:
         """The finished record of ``key`` with ``expires_at`` (one round trip), else ``None``."""
@@ -103,60 +66,9 @@ class RedisIdempotencyAdapter(_IdempotencyCore):
         """Keep a long-running claim: reset its lease to ``lease`` ms if it still owns the key."""
         return run_sync(ops.extend(self._idem, claim, to_ms(lease, "lease")), self._client)
 
-    def connect(self) -> None:
-        """Ping the server and preload every script (raises redis-py's errors if unreachable)."""
-        self._client.ping()
-        for script in scripts.ALL:
-            self._client.script_load(script.source)
 
-    def disconnect(self) -> None:
-        """Close the client if this adapter created it; a borrowed client is left open."""
-        if self._owns_client:
-            self._client.close()
-
-    def is_connected(self) -> bool:
-        """True if a ``PING`` succeeds now."""
-        try:
-            return bool(self._client.ping())
-        except (redis.RedisError, OSError):
-            return False
-
-    def __enter__(self) -> RedisIdempotencyAdapter:
-        self.connect()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.disconnect()
-
-
-class AsyncRedisIdempotencyAdapter(_IdempotencyCore):
+class AsyncRedisIdempotencyAdapter(AsyncLifecycle, _IdempotencyCore):
     """Idempotency records over ``redis.asyncio.Redis``; same names, awaited."""
-
-    @classmethod
-    def from_url(
-        cls,
-        url: str,
-        key_prefix: str = "",
-        *,
-        serializer: Serializer | None = None,
-        max_value_bytes: int | None = None,
-        cluster: bool = False,
-        **client_kwargs: Any,
-    ) -> AsyncRedisIdempotencyAdapter:
-        """Create an adapter that owns a new client for ``url`` (closed by ``disconnect()``)."""
-        client = _client_from_url(url, cluster, True, client_kwargs)
-        return cls(
-            client,
-            key_prefix,
-            serializer=serializer,
-            max_value_bytes=max_value_bytes,
-            _owns_client=True,
-        )
 
     async def get(self, key: str) -> IdempotencyRecord | None:
         """The finished record of ``key`` with ``expires_at`` (one round trip), else ``None``."""
@@ -206,36 +118,6 @@ class AsyncRedisIdempotencyAdapter(_IdempotencyCore):
         """Keep a long-running claim: reset its lease to ``lease`` ms if it still owns the key."""
         op = ops.extend(self._idem, claim, to_ms(lease, "lease"))
         return await run_async(op, self._client)
-
-    async def connect(self) -> None:
-        """Ping the server and preload every script (raises redis-py's errors if unreachable)."""
-        await self._client.ping()
-        for script in scripts.ALL:
-            await self._client.script_load(script.source)
-
-    async def disconnect(self) -> None:
-        """Close the client if this adapter created it; a borrowed client is left open."""
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def is_connected(self) -> bool:
-        """True if a ``PING`` succeeds now."""
-        try:
-            return bool(await self._client.ping())
-        except (redis.RedisError, OSError):
-            return False
-
-    async def __aenter__(self) -> AsyncRedisIdempotencyAdapter:
-        await self.connect()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.disconnect()
 
 
 async def _shielded(coro: Coroutine[Any, Any, T]) -> T:

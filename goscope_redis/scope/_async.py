@@ -235,14 +235,7 @@ class AsyncScope(ScopeCore[AsyncRedisAdapter]):
 
     def _idempotency_store(self) -> AsyncRedisIdempotencyAdapter:
         if self._idem is None:
-            adapter = self._require("idempotency")
-            codec = adapter._codec
-            self._idem = AsyncRedisIdempotencyAdapter(
-                adapter.client,
-                adapter.key_prefix,
-                serializer=codec.serializer,
-                max_value_bytes=codec.max_value_bytes,
-            )
+            self._idem = self._require("idempotency").idempotency
         store: AsyncRedisIdempotencyAdapter = self._idem
         return store
 

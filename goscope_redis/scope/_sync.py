@@ -299,14 +299,7 @@ class Scope(ScopeCore[RedisAdapter]):
 
     def _idempotency_store(self) -> RedisIdempotencyAdapter:
         if self._idem is None:
-            adapter = self._require("idempotency")
-            codec = adapter._codec
-            self._idem = RedisIdempotencyAdapter(
-                adapter.client,
-                adapter.key_prefix,
-                serializer=codec.serializer,
-                max_value_bytes=codec.max_value_bytes,
-            )
+            self._idem = self._require("idempotency").idempotency
         store: RedisIdempotencyAdapter = self._idem
         return store
 
