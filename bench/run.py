@@ -36,6 +36,7 @@ SUITES = (
     "cases_checkpoint",
     "cases_decorators",
     "cases_asgi",
+    "cases_django",
 )
 """Modules that define ``COMPARISONS``; add a module here to add comparisons."""
 

@@ -30,7 +30,9 @@ class SignedPickleSerializer:
                 "SignedPickleSerializer needs a non-empty secret (for Django, SECRET_KEY); "
                 "without one a writer to Redis could run code in this process"
             )
-        self._key = secret.encode() if isinstance(secret, str) else bytes(secret)
+        key = secret.encode() if isinstance(secret, str) else bytes(secret)
+        # Keyed once; each call copies the state (cheaper than re-keying HMAC every time).
+        self._mac = hmac.new(key, _MAGIC, hashlib.sha256)
         self._protocol = protocol
 
     def __repr__(self) -> str:
@@ -42,8 +44,12 @@ class SignedPickleSerializer:
             payload = pickle.dumps(value, protocol=self._protocol)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             raise TypeError(str(exc)) from exc
-        tag = hmac.new(self._key, _MAGIC + payload, hashlib.sha256).digest()
-        return _MAGIC + tag + payload
+        return _MAGIC + self._tag(payload) + payload
+
+    def _tag(self, payload: bytes) -> bytes:
+        mac = self._mac.copy()
+        mac.update(payload)
+        return mac.digest()
 
     def loads(self, data: bytes) -> Any:
         """Verify the tag in constant time, then unpickle; raise InvalidSignature otherwise."""
@@ -51,7 +57,6 @@ class SignedPickleSerializer:
             raise InvalidSignature("value is not a signed pickle")
         tag = data[len(_MAGIC) : len(_MAGIC) + _TAG]
         payload = data[len(_MAGIC) + _TAG :]
-        expected = hmac.new(self._key, _MAGIC + payload, hashlib.sha256).digest()
-        if not hmac.compare_digest(tag, expected):
+        if not hmac.compare_digest(tag, self._tag(payload)):
             raise InvalidSignature("signature mismatch")
         return pickle.loads(payload)  # authenticated above: only our own writes get here

@@ -1,0 +1,203 @@
+"""The plumbing every method of the cache backend shares: keys, timeouts, clients, runners.
+
+The Django API (``cache.py``) and django-redis's extras (``extras.py``) are both built on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Final
+
+import redis.exceptions
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+
+from goscope_redis.effects import Op
+from goscope_redis.keys import glob_escape
+from goscope_redis.ops.cache import CacheSpec
+from goscope_redis.runner import run_async, run_sync
+from goscope_redis_django import _ops
+from goscope_redis_django import connections as conn
+from goscope_redis_django.options import CacheRuntime
+
+logger = logging.getLogger("goscope_redis")
+
+IGNORABLE: Final = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+"""What ``IGNORE_EXCEPTIONS`` swallows: the server is unreachable or slow. Never a
+``ResponseError``, which means a bug (wrong type, script error) and must surface."""
+RAISE: Final[Any] = object()
+"""The ``fallback`` of an operation that raises even under ``IGNORE_EXCEPTIONS``."""
+SCAN_COUNT: Final = 1000
+_MAX_KEY: Final = 250
+_MEMCACHED_UNSAFE: Final = re.compile(r"[\x00-\x20\x7f]")
+"""Django's own pattern (``memcached_error_chars_re``), compiled here: Django's copy is a lazy
+object whose every use costs about a microsecond, which ``get_many(100)`` would pay 100 times."""
+
+
+class BackendCore:
+    """Keys, timeouts, clients and the two runners, for the ``BaseCache`` subclass."""
+
+    # Set by BaseCache.__init__ and RedisCache.__init__.
+    key_prefix: str
+    version: int
+    default_timeout: float | None
+    key_func: Callable[..., Any]
+    _runtime: CacheRuntime
+    _spec: CacheSpec
+    _ignore: bool
+    _client: Any
+    _generation: int
+    _plain_keys: bool
+    _plain_validation: bool
+    _head: str
+
+    if TYPE_CHECKING:  # provided by BaseCache, which comes later in the MRO
+
+        def make_key(self, key: Any, version: int | None = None) -> str: ...
+        def validate_key(self, key: str) -> None: ...
+
+    def _key(self, key: Any, version: int | None = None) -> str:
+        if self._plain_keys:
+            made = f"{self._head}{key}" if version is None else f"{self.key_prefix}:{version}:{key}"
+        else:
+            made = self.make_key(key, version=version)
+        if not self._plain_validation:
+            self.validate_key(made)
+        elif len(made) > _MAX_KEY or _MEMCACHED_UNSAFE.search(made):
+            self.validate_key(made)  # only now build the warnings Django documents
+        return made
+
+    def _made_keys(self, keys: Iterable[Any], version: int | None) -> dict[str, Any]:
+        if not (self._plain_keys and self._plain_validation):
+            return {self._key(k, version): k for k in keys}
+        # The same keys as _key() makes, in one loop: get_many(100) would pay 100 calls.
+        head = self._head if version is None else f"{self.key_prefix}:{version}:"
+        made = {f"{head}{k}": k for k in keys}
+        for key in made:
+            if len(key) > _MAX_KEY or _MEMCACHED_UNSAFE.search(key):
+                self.validate_key(key)
+        return made
+
+    def _ms(self, timeout: Any) -> int | None:
+        """Django's timeout (seconds) in ms: ``None`` forever, ``EXPIRED`` for 0 or less."""
+        if timeout is DEFAULT_TIMEOUT:
+            timeout = self.default_timeout
+        if timeout is None:
+            return None
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise TypeError(f"cache timeout must be seconds (int or float) or None: {timeout!r}")
+        if timeout <= 0:
+            return _ops.EXPIRED
+        return max(1, round(timeout * 1000))
+
+    def _sync_client(self) -> Any:
+        if self._generation != conn.REGISTRY.generation or self._client is None:
+            self._client = conn.sync_client(self._runtime.client)
+            self._generation = conn.REGISTRY.generation
+        return self._client
+
+    def _run(self, op: Op[Any], fallback: Any = RAISE) -> Any:
+        try:
+            return run_sync(op, self._sync_client())
+        except IGNORABLE as exc:
+            return self._ignored(exc, fallback)
+
+    async def _arun(self, op: Op[Any], fallback: Any = RAISE) -> Any:
+        try:
+            return await run_async(op, conn.async_client(self._runtime.client))
+        except IGNORABLE as exc:
+            return self._ignored(exc, fallback)
+
+    def _ignored(self, exc: BaseException, fallback: Any) -> Any:
+        if not self._ignore or fallback is RAISE:
+            raise exc
+        logger.warning("goscope_redis: cache error ignored (IGNORE_EXCEPTIONS): %r", exc)
+        return fallback
+
+    def _pattern(self, pattern: str, version: int | None, prefix: str | None) -> str:
+        """A glob over Django-made keys, as django-redis builds it (prefix and version escaped)."""
+        prefix = self.key_prefix if prefix is None else prefix
+        version = self.version if version is None else version
+        return str(self.key_func(pattern, glob_escape(prefix), glob_escape(str(version))))
+
+    def _clear_match(self) -> str:
+        made = str(self.key_func("*", glob_escape(self.key_prefix), "*"))
+        # A KEY_FUNCTION that hashes the key leaves no wildcard: then clear the whole cache
+        # namespace of the goscope prefix, which is all this backend can recognise as its own.
+        return self._spec.keys.match(made if "*" in made else None)
+
+    def _user_key(self, redis_key: Any) -> str:
+        made = self._spec.keys.user_key(redis_key)
+        if self._runtime.reverse_key is not None:
+            return self._runtime.reverse_key(made)
+        return made.split(":", 2)[2]
+
+    # SCAN walks. On one server a walk is a sans-IO op. On Cluster every primary keeps its own
+    # cursor and a SCAN must be sent to a chosen node, which effects cannot express: there
+    # redis-py's ``scan_iter`` walks the nodes, and the deletes still go through the ops.
+
+    def _matching(self, match: str, count: int) -> Iterator[Any]:
+        if self._spec.cluster:
+            yield from self._sync_client().scan_iter(match=match, count=count)
+            return
+        cursor = 0
+        while True:
+            cursor, batch = self._run(_ops.scan_step(match, cursor, count))
+            yield from batch
+            if cursor == 0:
+                return
+
+    async def _amatching(self, match: str, count: int) -> AsyncIterator[Any]:
+        if self._spec.cluster:
+            async for key in conn.async_client(self._runtime.client).scan_iter(
+                match=match, count=count
+            ):
+                yield key
+            return
+        cursor = 0
+        while True:
+            cursor, batch = await self._arun(_ops.scan_step(match, cursor, count))
+            for key in batch:
+                yield key
+            if cursor == 0:
+                return
+
+    def _delete_matching(self, match: str, count: int, fallback: Any = RAISE) -> int:
+        try:
+            if not self._spec.cluster:
+                return int(
+                    run_sync(_ops.scan_delete(self._spec, match, count), self._sync_client())
+                )
+            client, deleted = self._sync_client(), 0
+            for batch in _batched(client.scan_iter(match=match, count=count), count):
+                deleted += run_sync(_ops.unlink(self._spec, batch), client)
+            return deleted
+        except IGNORABLE as exc:
+            return int(self._ignored(exc, fallback))
+
+    async def _adelete_matching(self, match: str, count: int, fallback: Any = RAISE) -> int:
+        client = conn.async_client(self._runtime.client)
+        try:
+            if not self._spec.cluster:
+                return int(await run_async(_ops.scan_delete(self._spec, match, count), client))
+            deleted, batch = 0, []
+            async for key in client.scan_iter(match=match, count=count):
+                batch.append(key)
+                if len(batch) >= count:
+                    deleted += await run_async(_ops.unlink(self._spec, batch), client)
+                    batch = []
+            return deleted + await run_async(_ops.unlink(self._spec, batch), client)
+        except IGNORABLE as exc:
+            return int(self._ignored(exc, fallback))
+
+
+def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
