@@ -6,7 +6,10 @@ local rec = redis.call('HMGET', KEYS[1], 's', 'f', 'v')
 if not rec[1] then
   -- Absent, or its lease ran out (the key expired): this caller takes it.
   redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 's', 'run', 'o', ARGV[1], 'f', ARGV[3])
+  -- 't' (Redis TIME, ms) is when the record entered its current state; operators read its age.
+  local t = redis.call('TIME')
+  local now = t[1] * 1000 + math.floor(t[2] / 1000)
+  redis.call('HSET', KEYS[1], 's', 'run', 'o', ARGV[1], 'f', ARGV[3], 't', now)
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'started'}
 end

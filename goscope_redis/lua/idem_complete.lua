@@ -12,7 +12,9 @@ if ARGV[1] ~= '' then
   end
 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 's', ARGV[2], 'f', ARGV[5], 'v', ARGV[3])
+-- 't' (Redis TIME, ms): when the result was stored, so operators can read a record's age.
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[1], 's', ARGV[2], 'f', ARGV[5], 'v', ARGV[3], 't', t[1] * 1000 + math.floor(t[2] / 1000))
 if tonumber(ARGV[4]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end

@@ -10,6 +10,10 @@ Each idempotency key is one Redis hash, ``<prefix>idempotency:{<key>}``, in one 
     RUNNING --lease runs out---------->  ABSENT    (Redis expires the key; the next begin wins)
     DONE    --ttl runs out / delete--->  ABSENT
 
+The hash fields are ``s`` (``run``, ``ok`` or ``err``), ``o`` (the claim's owner token), ``f``
+(the fingerprint), ``v`` (the encoded value) and ``t`` (Redis ``TIME`` in ms when the record
+entered its current state; the operator CLI shows it as the record's age).
+
 ``begin`` on an existing record writes nothing and answers ``mismatch`` (both sides carry a
 fingerprint and they differ), ``in_progress`` (RUNNING; ``retry_after`` is the lease's PTTL) or
 ``completed`` (DONE; the record comes back in the same round trip, so a replay costs one).
