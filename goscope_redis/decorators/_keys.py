@@ -62,9 +62,11 @@ class KeyBuilder:
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's arguments by name, defaults applied."""
-        if self._simple and not kwargs and len(args) == len(self._names):
+        if self._simple and not kwargs and len(args) == len(self._names) and not self._exclude:
             return dict(zip(self._names, args))
-        bound = self.signature.bind(*args, **kwargs)
+        # An excluded parameter (with_lock's handle_arg) is filled in later by the decorator.
+        binder = self.signature.bind_partial if self._exclude else self.signature.bind
+        bound = binder(*args, **kwargs)
         bound.apply_defaults()
         arguments = dict(bound.arguments)
         for param in self.signature.parameters.values():

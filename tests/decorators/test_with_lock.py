@@ -124,3 +124,11 @@ def test_fork_safety_configure_then_fork(configured, raw):
         "child",
         "parent-again",
     ]
+
+
+def test_handle_arg_without_default_works_with_a_template(configured):
+    @with_lock("job:{job_id}", ttl=5_000, handle_arg="lock")
+    def job(job_id: int, lock) -> tuple:
+        return job_id, lock.key
+
+    assert job(7) == (7, "job:7")
