@@ -8,6 +8,7 @@ A keyed request costs one round trip to replay (``begin``) and two to run (``beg
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ import redis
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
+from goscope_redis.claims import keep_alive
 from goscope_redis.errors import SerializationError
 from goscope_redis.http_idempotency import (
     HTTPResponse,
@@ -107,7 +109,13 @@ class IdempotencyGate:
     async def _run_claimed(
         self, claim: Claim, scope: Scope, receive: Receive, send: Send, run: Runner
     ) -> None:
+        # A handler slower than the lease keeps its claim instead of letting a duplicate run.
+        heartbeat = asyncio.get_running_loop().create_task(
+            keep_alive(self._store, claim, self._config.lease)
+        )
+
         async def store(response: HTTPResponse) -> bool:
+            heartbeat.cancel()  # before complete(), so a renewal never races it
             return await self._complete(claim, response)
 
         config = self._config
@@ -120,6 +128,7 @@ class IdempotencyGate:
         try:
             await run(scope, receive, recorder.send)
         finally:
+            heartbeat.cancel()
             if not recorder.stored:
                 # Shielded: a cancelled request must still free its key for the retry.
                 with anyio.CancelScope(shield=True):
