@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import subprocess
@@ -11,7 +12,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ["README.md", *(f"docs/{n}.md" for n in (
-    "circuit-breaker", "checkpoints", "idempotency", "scopes", "decorators"
+    "circuit-breaker", "checkpoints", "idempotency", "scopes", "decorators", "starlette", "django"
 ))]  # fmt: skip
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
@@ -33,6 +34,7 @@ def test_example_runs(doc, index, code, redis_server, sync_client):
         sync_client.unlink(key)
     code = code.replace("redis://localhost:6379/0", redis_server.url)
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT
-    )
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "integrations")])},
+    )  # fmt: skip
     assert result.returncode == 0, f"{doc} example {index} failed:\n{result.stderr[-3000:]}"
