@@ -7,6 +7,9 @@
 * ``asgi.idempotent.first.*``: every request carries a fresh key (``begin`` + ``complete``: 2
   round trips). ``asgi.idempotent.replay.*``: every request repeats one key and is replayed
   without running the handler (1 round trip).
+* ``asgi.idempotent.*.vs-aih``: the same, in-process, against asgi-idempotency-header's
+  ``IdempotencyHeaderMiddleware`` with its Redis backend (no lease, no fingerprint, not atomic:
+  a check, then separate writes).
 """
 
 from __future__ import annotations
@@ -54,6 +57,32 @@ def in_process(
     def setup(env: Env) -> Iterator[Runner]:
         adapter = AsyncRedisAdapter(env.aclient, key_prefix=PREFIX) if with_middleware else None
         app = build(adapter)
+        counter = itertools.count(_SALT.__next__() * 1_000_000_000)
+
+        async def once() -> None:
+            raw = [(k.lower().encode(), v.encode()) for k, v in headers(next(counter)).items()]
+            status = await call(app, "/orders", BODY, raw)
+            if status != 201:
+                raise RuntimeError(f"the app answered {status}")
+
+        yield async_runner(env, once)
+
+    return setup
+
+
+def aih_in_process(headers: Headers) -> Callable[[Env], AbstractContextManager[Runner]]:
+    """A case setup: the app behind asgi-idempotency-header (Redis backend), called in-process."""
+
+    @contextmanager
+    def setup(env: Env) -> Iterator[Runner]:
+        from idempotency_header_middleware import IdempotencyHeaderMiddleware
+        from idempotency_header_middleware.backends.redis import RedisBackend
+
+        backend = RedisBackend(
+            env.aclient, keys_key=f"{PREFIX}aih-keys", response_key=f"{PREFIX}aih:", expiry=600
+        )
+        app = build()
+        app.add_middleware(IdempotencyHeaderMiddleware, backend=backend)
         counter = itertools.count(_SALT.__next__() * 1_000_000_000)
 
         async def once() -> None:
@@ -131,8 +160,21 @@ def _pair(name: str, headers: Headers, target: float | None, note: str) -> tuple
     )
 
 
+def _vs_aih(name: str, headers: Headers, note: str) -> Comparison:
+    return Comparison(
+        f"asgi.{name}.vs-aih",
+        Case("Starlette + GoScopeMiddleware", in_process(True, headers)),
+        Case("Starlette + asgi-idempotency-header", aih_in_process(headers)),
+        None,
+        unit="req",
+        note=f"raw ASGI call loop, no server; {note}",
+    )
+
+
 COMPARISONS = (
     *_pair("no_key", no_key, 0.95, "no idempotency key: 0 round trips"),
     *_pair("idempotent.first", fresh_key, None, "a fresh key per request: begin + complete"),
     *_pair("idempotent.replay", same_key, None, "one key, replayed: begin only"),
+    _vs_aih("idempotent.first", fresh_key, "a fresh key per request"),
+    _vs_aih("idempotent.replay", same_key, "one key, replayed"),
 )

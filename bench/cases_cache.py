@@ -1,4 +1,5 @@
-"""Core cache ``get``/``set`` against raw redis-py ``GET``/``SET``, sync and async.
+"""Core cache ``get``/``set`` against raw redis-py ``GET``/``SET``, sync and async, and
+``get_many`` at 1, 10, 100 and 1000 keys against a raw ``MGET`` of the same keys.
 
 Both sides share one client (same connection options). The raw peer moves bytes only; our side
 also encodes/decodes the JSON value, and the target still asks for 0.9x the raw throughput.
@@ -7,8 +8,8 @@ also encodes/decodes the JSON value, and the target still asks for 0.9x the raw 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from harness import PREFIX, Case, Comparison, Env, Runner, async_runner, sync_runner
 
@@ -84,6 +85,55 @@ def raw_aset(env: Env) -> Iterator[Runner]:
     yield async_runner(env, lambda: client.set(key, RAW))
 
 
+MANY_SIZES = (1, 10, 100, 1000)
+MANY_SERIES = "get_many against a raw MGET of the same keys, by number of keys"
+
+
+def _many_keys(size: int) -> list[str]:
+    return [f"many:{size}:{i}" for i in range(size)]
+
+
+def ours_get_many(size: int) -> Callable[[Env], AbstractContextManager[Runner]]:
+    """A case setup: ``RedisAdapter.get_many`` of ``size`` stored keys (small JSON values)."""
+
+    @contextmanager
+    def setup(env: Env) -> Iterator[Runner]:
+        adapter, keys = RedisAdapter(env.client, key_prefix=PREFIX), _many_keys(size)
+        adapter.set_many(dict.fromkeys(keys, VALUE))
+
+        def once() -> None:
+            assert len(adapter.get_many(keys)) == size
+
+        yield sync_runner(once)
+
+    return setup
+
+
+def raw_mget(size: int) -> Callable[[Env], AbstractContextManager[Runner]]:
+    """A case setup: redis-py ``MGET`` of the same ``size`` keys (bytes, no decoding)."""
+
+    @contextmanager
+    def setup(env: Env) -> Iterator[Runner]:
+        space, client = KeySpace(PREFIX, "cache"), env.client
+        rkeys = [space.key(k) for k in _many_keys(size)]
+        client.mset(dict.fromkeys(rkeys, RAW))
+        yield sync_runner(lambda: client.mget(rkeys))
+
+    return setup
+
+
+def get_many(size: int) -> Comparison:
+    """``get_many`` of ``size`` keys against ``MGET``: one point of the scaling series."""
+    return Comparison(
+        f"cache.get_many.{size}",
+        Case(f"goscope get_many({size})", ours_get_many(size)),
+        Case(f"redis-py MGET ({size} keys)", raw_mget(size)),
+        None,
+        scale=(MANY_SERIES, size),
+        note="ours decodes JSON per key and builds the dict, the peer returns a list of bytes",
+    )
+
+
 COMPARISONS = (
     Comparison(
         "cache.get.sync",
@@ -113,4 +163,5 @@ COMPARISONS = (
         None,
         note="ours encodes JSON, the peer sends bytes",
     ),
+    *(get_many(size) for size in MANY_SIZES),
 )

@@ -19,6 +19,7 @@ from goscope_redis.keys import KeySpace
 
 DATA = {"cursor": "row-81920", "done": 81920, "errors": [], "batch": {"size": 512, "retry": 0}}
 PROGRESS = 40.0
+SERIES = "checkpoint load-latest against a raw GET, by checkpoints in the task"
 
 
 def _index(task: str) -> str:
@@ -108,6 +109,7 @@ COMPARISONS = (
         Case("goscope load_latest (10 cps)", ours_latest(10)),
         Case("redis-py GET (same payload)", raw_get),
         None,
+        scale=(SERIES, 10),
         note="task holds 10 checkpoints; expect 1 round trip",
     ),
     Comparison(
@@ -115,6 +117,7 @@ COMPARISONS = (
         Case("goscope load_latest (10k cps)", ours_latest(10_000)),
         Case("redis-py GET (same payload)", raw_get),
         None,
+        scale=(SERIES, 10_000),
         note="task holds 10 000 checkpoints; expect 1 round trip",
     ),
     Comparison(

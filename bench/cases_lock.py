@@ -1,10 +1,16 @@
-"""Locks: one acquire+release, and a 4-process contended read-modify-write counter."""
+"""Locks: one acquire+release, and a contended read-modify-write counter at 2, 4 and 8 processes.
+
+The contention runs form two scaling series (back to back, and with 1 ms of work outside the
+lock between increments). Every run of a series does the same total number of increments
+(``TOTAL`` and ``THINK_TOTAL``), split across its processes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
+import redis_lock
 from contention import WORKERS, WorkerPool
 from harness import PREFIX, Case, Comparison, Env, Runner, sync_runner
 
@@ -12,6 +18,13 @@ from goscope_redis import RedisAdapter
 
 TTL_MS = 10_000
 THINK_S = 0.001
+TOTAL = 2000
+"""Increments per contention sample, whatever the number of processes."""
+THINK_TOTAL = 1000
+CONTENTION_BUDGET_S = 12.0
+"""A contention sample takes seconds; the default per-comparison budget would cut it too short."""
+SERIES = "lock contention against redis-py Lock, by number of processes"
+THINK_SERIES = "lock contention with 1 ms think time against redis-py Lock, by number of processes"
 
 
 @contextmanager
@@ -40,8 +53,23 @@ def redispy_acquire_release(env: Env) -> Iterator[Runner]:
     yield sync_runner(once)
 
 
-def contended(kind: str, think_s: float = 0.0) -> Callable[[Env], AbstractContextManager[Runner]]:
-    """A case setup running ``WORKERS`` processes of ``kind`` that increment under the lock.
+@contextmanager
+def redis_lock_acquire_release(env: Env) -> Iterator[Runner]:
+    """python-redis-lock ``Lock``: ``acquire(blocking=False)`` then ``release()``."""
+    client = env.client
+
+    def once() -> None:
+        lock = redis_lock.Lock(client, "bench:python-redis-lock", expire=TTL_MS // 1000)
+        assert lock.acquire(blocking=False)
+        lock.release()
+
+    yield sync_runner(once)
+
+
+def contended(
+    kind: str, think_s: float = 0.0, workers: int = WORKERS
+) -> Callable[[Env], AbstractContextManager[Runner]]:
+    """A case setup running ``workers`` processes of ``kind`` that increment under the lock.
 
     ``goscope``: ``with adapter.lock(key, ttl, wait=None)``; ``redis-py``: ``with
     client.lock(name, timeout=...)`` (blocking, default sleep 0.1 s).
@@ -49,10 +77,34 @@ def contended(kind: str, think_s: float = 0.0) -> Callable[[Env], AbstractContex
 
     @contextmanager
     def setup(env: Env) -> Iterator[Runner]:
-        with WorkerPool(kind, env.url, think_s=think_s) as pool:
+        with WorkerPool(kind, env.url, workers=workers, think_s=think_s) as pool:
             yield pool.run
 
     return setup
+
+
+def contention(workers: int, think_s: float = 0.0) -> Comparison:
+    """The contention comparison at ``workers`` processes (the 4-process one carries a target)."""
+    base = "lock.contention.think" if think_s else "lock.contention"
+    name = base if workers == WORKERS else f"{base}.{workers}p"
+    total = THINK_TOTAL if think_s else TOTAL
+    extra = f", plus {think_s * 1000:g} ms of work outside the lock each time" if think_s else ""
+    return Comparison(
+        name,
+        Case(f"goscope lock() x{workers} procs", contended("goscope", think_s, workers)),
+        Case(f"redis-py Lock x{workers} procs", contended("redis-py", think_s, workers)),
+        1.5 if workers == WORKERS and not think_s else None,
+        unit="incr",
+        iterations=total // workers,
+        samples=3 if workers == WORKERS and not think_s else 2,
+        quick_iterations=max(5, 40 // workers),
+        quick_samples=1,
+        budget_s=CONTENTION_BUDGET_S,
+        in_quick=workers == WORKERS,  # the other sizes use the same machinery, only slower
+        scale=(THINK_SERIES if think_s else SERIES, workers),
+        note=f"{workers} processes x N lock-protected GET/+1/SET increments{extra}; "
+        "exact count asserted",
+    )
 
 
 COMPARISONS = (
@@ -63,27 +115,12 @@ COMPARISONS = (
         1.3,
     ),
     Comparison(
-        "lock.contention",
-        Case(f"goscope lock() x{WORKERS} procs", contended("goscope")),
-        Case(f"redis-py Lock x{WORKERS} procs", contended("redis-py")),
-        1.5,
-        unit="incr",
-        iterations=500,
-        samples=3,
-        quick_iterations=40,
-        quick_samples=1,
-        note=f"{WORKERS} processes x N lock-protected GET/+1/SET increments; exact count asserted",
-    ),
-    Comparison(
-        "lock.contention.think",
-        Case(f"goscope lock() x{WORKERS} procs", contended("goscope", THINK_S)),
-        Case(f"redis-py Lock x{WORKERS} procs", contended("redis-py", THINK_S)),
+        "lock.acquire_release.python-redis-lock",
+        Case("goscope acquire+release", ours_acquire_release),
+        Case("python-redis-lock acquire+release", redis_lock_acquire_release),
         None,
-        unit="incr",
-        iterations=250,
-        samples=2,
-        quick_iterations=10,
-        quick_samples=1,
-        note=f"as lock.contention, plus {THINK_S * 1000:g} ms of work outside the lock each time",
+        note="python-redis-lock: SET NX EX, release script with a signal list (no fencing)",
     ),
+    *(contention(workers) for workers in (2, WORKERS, 8)),
+    *(contention(workers, THINK_S) for workers in (2, WORKERS, 8)),
 )

@@ -1,66 +1,134 @@
-"""An SVG bar chart of the ratios (no plotting library needed; GitHub renders SVG inline).
+"""The PNG chart of the ratios: ``python bench/chart.py [results.json]`` redraws it from JSON.
 
-One bar per comparison: the median ratio (our throughput over the peer's), a whisker from the
-min to the max pair, a dashed line at parity (1.0x) and a black tick at the target.
+One horizontal bar per comparison, drawn from parity (1.0x, the peer) to our median throughput
+ratio on a log axis, so "2x faster" and "2x slower" are bars of the same length on either side.
+A whisker spans the worst to the best pair; a black tick marks the comparison's target. Green
+meets its target, red misses it, grey has none.
 """
 
 from __future__ import annotations
 
-from html import escape
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
-_ROW, _LEFT, _WIDTH, _TOP = 28, 190, 420, 36
-_COLOURS = {True: "#2e8b57", False: "#c0392b", None: "#7f8c8d"}
+_COLOURS = {True: "#2e8b57", False: "#c0392b", None: "#95a5a6"}
+_ROW_IN = 0.26
 
 
-def _x(ratio: float, scale: float) -> float:
-    return _LEFT + ratio / scale * _WIDTH
+def _label(record: dict[str, Any]) -> str:
+    return f"{record['name']}  vs {record['peer']['label']}"
 
 
-def _row(i: int, record: dict[str, Any], scale: float) -> list[str]:
-    y = _TOP + i * _ROW
+def _limits(records: list[dict[str, Any]]) -> tuple[float, float]:
+    values = [r["ratio"][k] for r in records for k in ("min", "max")]
+    values += [r["target_ratio"] for r in records if r["target_ratio"]]
+    return min(min(values), 0.9) / 1.25, max(max(values), 1.1) * 1.6
+
+
+def _draw_row(ax: Any, y: int, record: dict[str, Any]) -> None:
     ratio, target = record["ratio"], record["target_ratio"]
-    colour = _COLOURS[record["pass"]]
-    median_x, lo_x, hi_x = (_x(ratio[k], scale) for k in ("median", "min", "max"))
-    parts = [
-        f'<text x="{_LEFT - 8}" y="{y + 14}" text-anchor="end">{escape(record["name"])}</text>',
-        f'<rect x="{_LEFT}" y="{y + 3}" width="{median_x - _LEFT:.1f}" height="16" '
-        f'fill="{colour}"/>',
-        f'<line x1="{lo_x:.1f}" x2="{hi_x:.1f}" y1="{y + 11}" y2="{y + 11}" stroke="#222"/>',
-        f'<text x="{max(median_x, hi_x) + 6:.1f}" y="{y + 15}">{ratio["median"]:.2f}x</text>',
-    ]
+    median = ratio["median"]
+    ax.barh(y, median - 1.0, left=1.0, height=0.62, color=_COLOURS[record["pass"]])
+    ax.errorbar(
+        median,
+        y,
+        xerr=[[median - ratio["min"]], [ratio["max"] - median]],
+        fmt="none",
+        ecolor="#222",
+        elinewidth=0.9,
+        capsize=2,
+    )
     if target is not None:
-        tx = _x(target, scale)
-        parts.append(
-            f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{y}" y2="{y + 22}" stroke="#000" '
-            'stroke-width="3"/>'
-        )
-    return parts
+        ax.plot([target, target], [y - 0.42, y + 0.42], color="black", linewidth=2.4)
+    ax.text(max(median, ratio["max"]) * 1.04, y, f"{median:.2f}x", va="center", fontsize=8)
 
 
-def svg(records: list[dict[str, Any]], title: str) -> str:
-    """The chart as an SVG document."""
-    top = max([r["ratio"]["max"] for r in records] + [r["target_ratio"] or 0 for r in records])
-    scale = max(2.0, top * 1.15)
-    height = _TOP + _ROW * len(records) + 24
-    parity = _x(1.0, scale)
-    body = [
-        f'<text x="10" y="20" font-weight="bold">{escape(title)}</text>',
-        f'<line x1="{parity:.1f}" x2="{parity:.1f}" y1="{_TOP - 6}" y2="{height - 20}" '
-        'stroke="#555" stroke-dasharray="4 3"/>',
-        f'<text x="{parity:.1f}" y="{height - 6}" text-anchor="middle">1.0x (peer)</text>',
+def draw(records: list[dict[str, Any]], title: str) -> Any:
+    """The chart as a matplotlib ``Figure`` (not shown, not saved)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display; must precede pyplot
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    height = 1.9 + _ROW_IN * len(records)
+    fig, ax = plt.subplots(figsize=(11, height), dpi=110)
+    for y, record in enumerate(records):
+        _draw_row(ax, y, record)
+    ax.set_xscale("log")
+    ax.set_xlim(*_limits(records))
+    ticks = [t for t in (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 40) if t]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
+    ax.axvline(1.0, color="#555", linestyle="--", linewidth=1)
+    ax.set_yticks(range(len(records)), [_label(r) for r in records], fontsize=8)
+    ax.set_ylim(len(records) - 0.5, -0.5)  # first comparison on top
+    ax.set_xlabel("throughput ratio, ours / peer (log scale; right of the dashed line = faster)")
+    fig.suptitle(title, fontsize=10)
+    ax.grid(axis="x", color="#ddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    legend = [
+        Patch(color=_COLOURS[True], label="meets target"),
+        Patch(color=_COLOURS[False], label="misses target"),
+        Patch(color=_COLOURS[None], label="no target"),
+        Line2D([], [], color="black", linewidth=2.4, label="target"),
+        Line2D([], [], color="#222", linewidth=0.9, label="worst..best pair"),
     ]
-    for i, record in enumerate(records):
-        body.extend(_row(i, record, scale))
+    ax.legend(
+        handles=legend,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=len(legend),
+        fontsize=8,
+        frameon=False,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def write_png(path: Path, records: list[dict[str, Any]], title: str) -> bool:
+    """Write the chart; False (and nothing written) when matplotlib is not installed."""
+    try:
+        fig = draw(records, title)
+    except ImportError:
+        return False
+    import matplotlib.pyplot as plt
+    from PIL import Image  # pillow comes with matplotlib
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.canvas.draw()
+    image = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba())
+    plt.close(fig)
+    # A 64-colour palette keeps the committed file about a quarter of the size, looking the same.
+    image.convert("RGB").quantize(64).save(path, optimize=True)
+    return True
+
+
+def title_of(meta: dict[str, Any]) -> str:
+    """The chart title: what was measured with what."""
+    v = meta["versions"]
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_LEFT + _WIDTH + 80}" '
-        f'height="{height}" font-family="sans-serif" font-size="12">\n'
-        '<rect width="100%" height="100%" fill="#fff"/>\n' + "\n".join(body) + "\n</svg>\n"
+        f"goscope-redis vs peers, one run: redis {v['redis_server']}, redis-py {v['redis']}, "
+        f"Python {meta['python']}, {str(meta.get('when', ''))[:10]}"
     )
 
 
-def write_svg(path: Path, records: list[dict[str, Any]], title: str) -> None:
-    """Write the chart next to the JSON results."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(svg(records, title))
+def main(argv: list[str]) -> int:
+    """Redraw ``<results>.png`` from a results JSON (default ``bench/results/latest.json``)."""
+    source = Path(argv[0]) if argv else Path(__file__).resolve().parent / "results/latest.json"
+    payload = json.loads(source.read_text())
+    target = source.with_suffix(".png")
+    if not write_png(target, payload["comparisons"], title_of(payload["meta"])):
+        print("matplotlib is not installed: pip install -e '.[bench]'", file=sys.stderr)
+        return 1
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -72,6 +72,15 @@ class Comparison:
     quick_iterations: int = 60
     quick_samples: int = 2
     note: str = ""
+    budget_s: float | None = None
+    """Seconds of timed work (both sides, every sample) this comparison may take at most; the
+    iterations are cut to fit once the warm-up has shown the cost per operation. ``None``: the
+    run's default (``--budget``)."""
+    in_quick: bool = True
+    """Whether ``--quick`` (the smoke run) includes this comparison."""
+    scale: tuple[str, int] | None = None
+    """(series title, size) when this comparison is one point of a scaling series; the report
+    prints each series as one table (size, both sides, ratio)."""
 
     def plan(self, quick: bool) -> tuple[int, int]:
         """(iterations per sample, sample pairs) for a full or a ``--quick`` run."""
@@ -93,6 +102,8 @@ class Env:
     probe: redis.Redis
     quick: bool
     pinned: list[int] = field(default_factory=list)
+    budget_s: float = 3.0
+    """Default seconds of timed work per comparison (see :attr:`Comparison.budget_s`)."""
 
     @property
     def url(self) -> str:
@@ -161,7 +172,7 @@ def pin_pid(pid: int, cpus: list[int]) -> None:
 
 
 @contextmanager
-def environment(quick: bool, cpu: int | None) -> Iterator[Env]:
+def environment(quick: bool, cpu: int | None, budget_s: float = 3.0) -> Iterator[Env]:
     """Start a private pinned redis-server and the shared clients; tear everything down after."""
     pinned = pin_self(cpu)
     server = RedisServer().start()
@@ -172,7 +183,7 @@ def environment(quick: bool, cpu: int | None) -> Iterator[Env]:
         client = redis.Redis.from_url(server.url)
         aclient = redis.asyncio.Redis.from_url(server.url)
         probe = redis.Redis.from_url(server.url)
-        env = Env(server, loop, client, aclient, probe, quick, pinned)
+        env = Env(server, loop, client, aclient, probe, quick, pinned, budget_s)
         try:
             yield env
         finally:
@@ -245,6 +256,9 @@ class Measured:
     ours: SideLog
     peer: SideLog
     ratios: list[float]
+    iterations: int
+    seconds: float
+    """Wall time of the whole comparison, set-up and warm-up included."""
 
 
 def _timed(env: Env, run: Runner, n: int, log: SideLog) -> float:
@@ -255,14 +269,34 @@ def _timed(env: Env, run: Runner, n: int, log: SideLog) -> float:
     return sample.seconds / sample.ops
 
 
+def _warm_up(run: Runner, n: int) -> float:
+    """Run ``n`` iterations twice (connections, script cache, code paths); seconds per op."""
+    warm = max(1, n // 20)
+    run(warm)
+    start = time.perf_counter()
+    run(warm)
+    return (time.perf_counter() - start) / warm
+
+
+def fit_budget(n: int, samples: int, per_op_s: float, budget_s: float) -> int:
+    """The iterations per sample that keep ``samples`` pairs within ``budget_s`` (at least
+    a tenth of ``n``, so a slow side still gets a meaningful sample)."""
+    if per_op_s <= 0:
+        return n
+    fitted = int(budget_s / (samples * per_op_s))
+    return max(1, min(n, max(fitted, n // 10)))
+
+
 def measure(env: Env, comparison: Comparison) -> Measured:
     """Warm both sides up, then time ``samples`` A/B pairs, alternating which side goes first."""
+    began = time.perf_counter()
     n, samples = comparison.plan(env.quick)
     ours_log, peer_log = SideLog(comparison.ours.label), SideLog(comparison.peer.label)
     ratios: list[float] = []
     with comparison.ours.setup(env) as ours, comparison.peer.setup(env) as peer:
-        for run in (ours, peer):
-            run(max(1, n // 10))  # connections, script cache, code paths
+        per_op = _warm_up(ours, n) + _warm_up(peer, n)
+        if not env.quick:
+            n = fit_budget(n, samples, per_op, comparison.budget_s or env.budget_s)
         for i in range(samples):
             if i % 2 == 0:
                 ours_t = _timed(env, ours, n, ours_log)
@@ -271,7 +305,8 @@ def measure(env: Env, comparison: Comparison) -> Measured:
                 peer_t = _timed(env, peer, n, peer_log)
                 ours_t = _timed(env, ours, n, ours_log)
             ratios.append(peer_t / ours_t)
-    return Measured(comparison, ours_log, peer_log, ratios)
+    seconds = time.perf_counter() - began
+    return Measured(comparison, ours_log, peer_log, ratios, n, seconds)
 
 
 def spread(values: list[float]) -> dict[str, float]:

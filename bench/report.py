@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Measured, SideLog, spread
+from tables import Table, common_prefix, series_table
 
 
 def side_record(log: SideLog) -> dict[str, Any]:
@@ -40,7 +41,16 @@ def comparison_record(measured: Measured) -> dict[str, Any]:
         "pass": None if target is None else ratio["median"] >= target,
         "ours": side_record(measured.ours),
         "peer": side_record(measured.peer),
+        "iterations": measured.iterations,
+        "samples": len(measured.ratios),
+        "seconds": round(measured.seconds, 2),
+        "scale": None
+        if comparison.scale is None
+        else {"series": comparison.scale[0], "size": comparison.scale[1]},
     }
+
+
+_NAME = 22
 
 
 def _fmt_rate(per_s: float) -> str:
@@ -70,8 +80,11 @@ def table(records: list[dict[str, Any]]) -> str:
     head = f"{'comparison':<22} {'side':<34} {'µs/op median [min..max]':>26} "
     lines = [head + f"{'throughput':>14} {'RT/op':>6} {'cmd/op':>6}", "-" * len(head + " " * 29)]
     for record in records:
-        unit = record["unit"]
-        lines.append(_side_line(record["name"], record["ours"], unit))
+        unit, name = record["unit"], record["name"]
+        if len(name) > _NAME:  # a long name gets a line of its own
+            lines.append(name)
+            name = ""
+        lines.append(_side_line(name, record["ours"], unit))
         lines.append(_side_line("", record["peer"], unit))
         lines.append(_verdict(record))
         for name in record["ours"]["extra"]:
@@ -81,8 +94,26 @@ def table(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_json(path: Path, meta: dict[str, Any], records: list[dict[str, Any]]) -> None:
+def scaling_tables(records: list[dict[str, Any]]) -> list[Table]:
+    """One table per scaling series found among ``records`` (in order of first appearance)."""
+    series: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        if record.get("scale"):
+            series.setdefault(record["scale"]["series"], []).append(record)
+    return [
+        series_table(f"scaling:{common_prefix([m['name'] for m in members])}", title, members)
+        for title, members in series.items()
+    ]
+
+
+def write_json(
+    path: Path, meta: dict[str, Any], records: list[dict[str, Any]], tables: list[Table]
+) -> None:
     """Write the results file (creating its directory)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"meta": meta, "comparisons": records}
+    payload = {
+        "meta": meta,
+        "comparisons": records,
+        "tables": [table.record() for table in tables],
+    }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")

@@ -2,7 +2,8 @@
 
 Prints each comparison as median [min..max] µs per operation for both sides, the throughput
 ratio against the peer with PASS/MISS against its target, and round trips / commands per
-operation counted by Redis. Writes ``bench/results/latest.json`` and ``latest.svg``.
+operation counted by Redis; then the scaling series and the studies (``clear()`` blocking,
+memory per key). Writes ``bench/results/latest.json`` and the chart ``latest.png``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import importlib
 import os
 import platform
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -25,8 +27,9 @@ for _path in (str(BENCH), str(ROOT)):
         sys.path.insert(0, _path)
 
 import harness  # noqa: E402
-from chart import write_svg  # noqa: E402
-from report import comparison_record, table, write_json  # noqa: E402
+from chart import title_of, write_png  # noqa: E402
+from report import comparison_record, scaling_tables, table, write_json  # noqa: E402
+from tables import Study, Table  # noqa: E402
 
 SUITES = (
     "cases_cache",
@@ -37,26 +40,38 @@ SUITES = (
     "cases_decorators",
     "cases_asgi",
     "cases_django",
+    "study_floor",
+    "study_clear",
+    "study_memory",
 )
-"""Modules that define ``COMPARISONS``; add a module here to add comparisons."""
+"""Modules that define ``COMPARISONS`` and/or ``STUDIES``; add a module here to add them."""
 
 
 def all_comparisons() -> list[harness.Comparison]:
     """Every registered comparison, in suite order."""
     found: list[harness.Comparison] = []
     for suite in SUITES:
-        found.extend(importlib.import_module(suite).COMPARISONS)
+        found.extend(getattr(importlib.import_module(suite), "COMPARISONS", ()))
     return found
 
 
-def selected(comparisons: list[harness.Comparison], only: list[str]) -> list[harness.Comparison]:
-    """Comparisons whose name matches any ``--only`` value (a glob, or a prefix/substring)."""
+def all_studies() -> list[Study]:
+    """Every registered study, in suite order."""
+    found: list[Study] = []
+    for suite in SUITES:
+        found.extend(getattr(importlib.import_module(suite), "STUDIES", ()))
+    return found
+
+
+Named = TypeVar("Named", harness.Comparison, Study)
+
+
+def selected(items: list[Named], only: list[str]) -> list[Named]:
+    """Items whose name matches any ``--only`` value (a glob, or a prefix/substring)."""
     if not only:
-        return comparisons
+        return items
     return [
-        c
-        for c in comparisons
-        if any(fnmatch.fnmatchcase(c.name, pat) or pat in c.name for pat in only)
+        c for c in items if any(fnmatch.fnmatchcase(c.name, pat) or pat in c.name for pat in only)
     ]
 
 
@@ -75,10 +90,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cpu", type=int, default=0, help="CPU to pin server+bench to (0)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin to one CPU")
     parser.add_argument(
+        "--budget",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="timed work per comparison at most (iterations are cut to fit; default 3)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=BENCH / "results" / "latest.json",
-        help="results JSON path (the SVG chart goes next to it)",
+        help="results JSON path (the PNG chart goes next to it)",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     return parser.parse_args(argv)
@@ -107,33 +129,49 @@ def metadata(env: harness.Env, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the selected comparisons, print the table, write JSON and SVG."""
+    """Run the selected comparisons and studies, print the tables, write JSON and PNG."""
     args = parse_args(argv)
     comparisons = selected(all_comparisons(), args.only)
-    if args.list or not comparisons:
-        print("\n".join(c.name for c in all_comparisons()))
+    if args.quick and not args.only:
+        comparisons = [c for c in comparisons if c.in_quick]
+    studies = selected(all_studies(), args.only)
+    if args.list or not (comparisons or studies):
+        print("\n".join(c.name for c in [*all_comparisons(), *all_studies()]))
         return 0 if args.list else 2
-    with harness.environment(args.quick, None if args.no_pin else args.cpu) as env:
+    began = time.perf_counter()
+    cpu = None if args.no_pin else args.cpu
+    with harness.environment(args.quick, cpu, args.budget) as env:
         meta = metadata(env, args)
         print(_banner(meta), flush=True)
-        records = []
-        for comparison in comparisons:
-            print(f"... {comparison.name}", file=sys.stderr, flush=True)
-            records.append(comparison_record(harness.measure(env, comparison)))
-    print(table(records))
-    write_json(args.output, meta, records)
-    write_svg(args.output.with_suffix(".svg"), records, _title(meta))
-    print(f"\nwrote {args.output} and {args.output.with_suffix('.svg').name}")
+        records = [_measure(env, comparison) for comparison in comparisons]
+        tables = scaling_tables(records) + [_study(env, study) for study in studies]
+    meta["wall_seconds"] = round(time.perf_counter() - began, 1)
+    if records:
+        print(table(records))
+    for extra in tables:
+        print("\n" + extra.render())
+    print(f"\ntotal wall time {meta['wall_seconds']:.1f} s")
+    write_json(args.output, meta, records, tables)
+    chart = args.output.with_suffix(".png")
+    drawn = bool(records) and write_png(chart, records, title_of(meta))
+    print(f"wrote {args.output}" + (f" and {chart.name}" if drawn else " (no chart)"))
     missed = [r["name"] for r in records if r["pass"] is False]
     return 1 if args.strict and missed else 0
 
 
-def _title(meta: dict[str, Any]) -> str:
-    v = meta["versions"]
-    return (
-        f"goscope-redis vs peers: throughput ratio (redis {v['redis_server']}, "
-        f"redis-py {v['redis']}, Python {meta['python']})"
-    )
+def _measure(env: harness.Env, comparison: harness.Comparison) -> dict[str, Any]:
+    print(f"... {comparison.name}", file=sys.stderr, end="", flush=True)
+    record = comparison_record(harness.measure(env, comparison))
+    print(f" ({record['seconds']:.1f} s)", file=sys.stderr, flush=True)
+    return record
+
+
+def _study(env: harness.Env, study: Study) -> Table:
+    print(f"... {study.name}", file=sys.stderr, end="", flush=True)
+    start = time.perf_counter()
+    result = study.run(env)
+    print(f" ({time.perf_counter() - start:.1f} s)", file=sys.stderr, flush=True)
+    return result
 
 
 def _banner(meta: dict[str, Any]) -> str:
