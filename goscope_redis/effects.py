@@ -49,6 +49,23 @@ class Eval:
 
 
 @dataclass(frozen=True, slots=True)
+class Primaries:
+    """Ask for every primary to walk: Cluster node handles, or ``[None]`` for one server.
+
+    Only keyless walks need it (``SCAN`` for ``clear()``/``keys()``); keyed commands are routed
+    by their hash tag.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class NodeCall:
+    """One command on one node from :class:`Primaries` (``None``: the client's only server)."""
+
+    node: Any
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     """Several commands in one round trip (a non-transactional pipeline).
 
@@ -70,6 +87,6 @@ class Clock:
     """Ask for the local monotonic clock (seconds). Only for local waits, never for leases."""
 
 
-Effect: TypeAlias = Call | Eval | Batch | Sleep | Clock
+Effect: TypeAlias = Call | Eval | Batch | Sleep | Clock | Primaries | NodeCall
 Op = Generator[Effect, Any, T]
 """An operation that returns ``T``."""

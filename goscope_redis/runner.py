@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Generator
+from collections.abc import Coroutine, Generator
 from typing import Any, TypeVar
 
 import redis
 from redis.exceptions import NoScriptError, ResponseError
 
-from goscope_redis.effects import Batch, Call, Clock, Effect, Eval, Sleep
+from goscope_redis.effects import Batch, Call, Clock, Effect, Eval, NodeCall, Primaries, Sleep
 
 T = TypeVar("T")
 
 # Commands whose raw reply is what redis-py's response callbacks would return anyway, so the
 # fast path below may skip them.
 _RAW_SAFE = frozenset({"GET", "MGET", "EXISTS", "UNLINK", "INCRBY", "EVALSHA"})
+_BLOCKING = frozenset({"BLPOP"})
+"""Commands that may block for seconds; the async runner keeps them promptly cancellable."""
 _FAST_OK = int(redis.__version__.split(".")[0]) >= 6  # get_connection() takes no arguments
 
 
@@ -32,6 +34,14 @@ def fast_path_client(client: Any) -> bool:
         and getattr(client, "connection", None) is None  # not a single-connection client
         and not type(client).__module__.startswith("fakeredis")
     )
+
+
+def is_cluster(client: Any) -> bool:
+    """True for ``redis.cluster.RedisCluster`` and its asyncio twin."""
+    from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+    from redis.cluster import RedisCluster
+
+    return isinstance(client, RedisCluster | AsyncRedisCluster)
 
 
 def _call_fast(client: Any, args: tuple[Any, ...]) -> Any:
@@ -49,10 +59,14 @@ def _call_fast(client: Any, args: tuple[Any, ...]) -> Any:
         return conn.read_response()
     except ResponseError:
         raise  # an error reply: the connection is still in sync
-    except (redis.ConnectionError, redis.TimeoutError, OSError):
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         conn.disconnect()
         pool.release(conn)
         conn = None
+        if isinstance(exc, redis.TimeoutError) and not client.get_retry().get_retries():
+            # The client asked for no retries: a second attempt would double the time a caller
+            # waits on a stalled server (the fault suite bounds it at one socket timeout).
+            raise
         return client.execute_command(*args)
     except BaseException:
         conn.disconnect()  # interrupted mid-reply: never reuse a desynced connection
@@ -88,11 +102,20 @@ def _perform_sync(client: Any, effect: Effect) -> Any:
         return None
     if isinstance(effect, Clock):
         return time.monotonic()
+    if isinstance(effect, Primaries):
+        return client.get_primaries() if is_cluster(client) else [None]
+    if isinstance(effect, NodeCall):
+        if effect.node is None:
+            return client.execute_command(*effect.args)
+        # The node's own client: a plain reply, not the Cluster's merged multi-node shape.
+        return effect.node.redis_connection.execute_command(*effect.args)
     raise TypeError(f"unknown effect {effect!r}")
 
 
 async def _perform_async(client: Any, effect: Effect) -> Any:
     if effect.__class__ is Call:
+        if effect.args[0] in _BLOCKING:
+            return await _cancellable(client.execute_command(*effect.args))
         return await client.execute_command(*effect.args)
     if isinstance(effect, Eval):
         keys, args = effect.keys, effect.args
@@ -114,7 +137,39 @@ async def _perform_async(client: Any, effect: Effect) -> Any:
         return None
     if isinstance(effect, Clock):
         return time.monotonic()
+    if isinstance(effect, Primaries):
+        if not is_cluster(client):
+            return [None]
+        await client.initialize()  # a fresh async cluster client knows no nodes yet
+        return client.get_primaries()
+    if isinstance(effect, NodeCall):
+        if effect.node is None:
+            return await client.execute_command(*effect.args)
+        return await effect.node.execute_command(*effect.args)
     raise TypeError(f"unknown effect {effect!r}")
+
+
+async def _cancellable(command: Coroutine[Any, Any, Any]) -> Any:
+    """Await a blocking command so that the caller always sees its own cancellation.
+
+    redis-py may swallow a cancel that lands as a command is sent (see :func:`run_async`); a
+    blocking read would then hold the cancelled caller for the whole block. Run in a child task
+    behind ``shield``, the caller's cancel always raises at once; the child is cancelled too,
+    and if that cancel is swallowed as well it still reads its own reply, so its connection
+    goes back to the pool in sync.
+    """
+    inner = asyncio.ensure_future(command)
+    try:
+        return await asyncio.shield(inner)
+    except asyncio.CancelledError:
+        inner.cancel()
+        inner.add_done_callback(_retrieve)
+        raise
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: no "exception was never retrieved" log
 
 
 def run_sync(op: Generator[Effect, Any, T], client: Any) -> T:
@@ -134,6 +189,8 @@ def run_sync(op: Generator[Effect, Any, T], client: Any) -> T:
 
 async def run_async(op: Generator[Effect, Any, T], client: Any) -> T:
     """Drive ``op`` to completion over a ``redis.asyncio`` client."""
+    task = asyncio.current_task()
+    cancels = task.cancelling() if task is not None else 0
     reply: Any = None
     error: BaseException | None = None
     while True:
@@ -145,3 +202,8 @@ async def run_async(op: Generator[Effect, Any, T], client: Any) -> T:
             reply, error = await _perform_async(client, effect), None
         except Exception as exc:
             reply, error = None, exc
+        if task is not None and task.cancelling() > cancels:
+            # redis-py sends each command under asyncio.wait_for, which on Python 3.11 returns
+            # normally when a cancel lands just as the send completes: the cancel is lost and
+            # a waiter would wait on. Honour it; callers' compensation then undoes the reply.
+            raise asyncio.CancelledError

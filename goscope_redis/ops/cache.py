@@ -10,7 +10,7 @@ from redis.exceptions import ResponseError
 
 from goscope_redis import scripts
 from goscope_redis.codecs.codec import MISS, Codec
-from goscope_redis.effects import Batch, Call, Eval, Op
+from goscope_redis.effects import Batch, Call, Eval, NodeCall, Op, Primaries
 from goscope_redis.keys import KeySpace, validate_key
 
 SCAN_COUNT: Final = 1000
@@ -126,38 +126,50 @@ def set_many(spec: CacheSpec, mapping: Mapping[str, Any], ttl_ms: int | None) ->
     return None
 
 
-def scan(match: str, count: int = SCAN_COUNT) -> Op[list[Any]]:
-    """Yield ``SCAN`` steps until the cursor returns to 0; return every key found."""
-    cursor: int = 0
+def scan(match: str, count: int = SCAN_COUNT, *, cluster: bool = False) -> Op[list[Any]]:
+    """Walk ``SCAN`` (on every primary of a Cluster) until each cursor returns to 0."""
     found: list[Any] = []
-    while True:
-        cursor, batch = yield Call(("SCAN", cursor, "MATCH", match, "COUNT", count))
-        found.extend(batch)
-        if int(cursor) == 0:
-            return found
+    for node in (yield Primaries()) if cluster else (None,):
+        cursor: int = 0
+        while True:
+            cursor, batch = yield _scan_step(node, cursor, match, count)
+            found.extend(batch)
+            if int(cursor) == 0:
+                break
+    return found
+
+
+def _scan_step(node: Any, cursor: int, match: str, count: int) -> Call | NodeCall:
+    args = ("SCAN", cursor, "MATCH", match, "COUNT", count)
+    return Call(args) if node is None else NodeCall(node, args)
 
 
 def keys(spec: CacheSpec, pattern: str | None = None) -> Op[list[str]]:
     """User keys (without prefix) matching the glob ``pattern`` inside this cache."""
     if pattern is not None:
         validate_key(pattern)
-    raw = yield from scan(spec.keys.match(pattern))
+    raw = yield from scan(spec.keys.match(pattern), cluster=spec.cluster)
     return sorted({spec.keys.user_key(k) for k in raw})
 
 
 def clear(spec: CacheSpec, pattern: str | None = None) -> Op[int]:
-    """Delete this cache's keys (matching ``pattern``): ``SCAN`` in batches, ``UNLINK`` each."""
+    """Delete this cache's keys (matching ``pattern``): ``SCAN`` in batches, ``UNLINK`` each.
+
+    On Cluster, ``SCAN`` sees one node's keys only, so every primary is walked in turn.
+    """
     if pattern is not None:
         validate_key(pattern)
-    cursor: int = 0
     deleted = 0
     match = spec.keys.match(pattern)
-    while True:
-        cursor, batch = yield Call(("SCAN", cursor, "MATCH", match, "COUNT", SCAN_COUNT))
-        if batch:
-            deleted += yield from _unlink(spec, batch)
-        if int(cursor) == 0:
-            return deleted
+    for node in (yield Primaries()) if spec.cluster else (None,):
+        cursor: int = 0
+        while True:
+            cursor, batch = yield _scan_step(node, cursor, match, SCAN_COUNT)
+            if batch:
+                deleted += yield from _unlink(spec, batch)
+            if int(cursor) == 0:
+                break
+    return deleted
 
 
 def _unlink(spec: CacheSpec, batch: list[Any]) -> Op[int]:

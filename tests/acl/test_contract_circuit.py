@@ -1,0 +1,3 @@
+"""The circuit contract (tests/contract/test_circuit.py) as a least-privilege ACL user."""
+
+from tests.contract.test_circuit import *  # noqa: F403
