@@ -12,6 +12,7 @@ from collections.abc import Coroutine, Generator
 from typing import Any, TypeVar
 
 import redis
+import redis.asyncio
 from redis.exceptions import NoScriptError, ResponseError
 
 from goscope_redis.effects import Batch, Call, Clock, Effect, Eval, NodeCall, Primaries, Sleep
@@ -112,17 +113,59 @@ def _perform_sync(client: Any, effect: Effect) -> Any:
     raise TypeError(f"unknown effect {effect!r}")
 
 
+def fast_path_async_client(client: Any) -> bool:
+    """True for a plain pooled ``redis.asyncio.Redis``, where :func:`_call_fast_async` is safe."""
+    return (
+        _FAST_OK
+        and isinstance(client, redis.asyncio.Redis)
+        and getattr(client, "connection", None) is None
+        and not type(client).__module__.startswith("fakeredis")
+    )
+
+
+async def _call_fast_async(client: Any, args: tuple[Any, ...]) -> Any:
+    """The async twin of :func:`_call_fast` (redis.asyncio spends ~6 µs a call on bookkeeping).
+
+    A cancellation mid-command disconnects the connection before it goes back to the pool, so a
+    late reply can never be read by the next caller (the CVE-2023-28859 class of bug).
+    """
+    pool = client.connection_pool
+    conn = await pool.get_connection()
+    try:
+        await conn.send_command(*args)
+        return await conn.read_response()
+    except ResponseError:
+        raise
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        await conn.disconnect()
+        await pool.release(conn)
+        conn = None
+        if isinstance(exc, redis.TimeoutError) and not client.get_retry().get_retries():
+            raise
+        return await client.execute_command(*args)
+    except BaseException:
+        await conn.disconnect(nowait=True)
+        raise
+    finally:
+        if conn is not None:
+            await pool.release(conn)
+
+
 async def _perform_async(client: Any, effect: Effect) -> Any:
-    if effect.__class__ is Call:
-        if effect.args[0] in _BLOCKING:
+    if isinstance(effect, Call):
+        name = effect.args[0]
+        if name in _BLOCKING:
             return await _cancellable(client.execute_command(*effect.args))
+        if name in _RAW_SAFE and fast_path_async_client(client):
+            return await _call_fast_async(client, effect.args)
         return await client.execute_command(*effect.args)
     if isinstance(effect, Eval):
         keys, args = effect.keys, effect.args
         try:
-            return await client.execute_command(
-                "EVALSHA", effect.script.sha, len(keys), *keys, *args
-            )
+            command = ("EVALSHA", effect.script.sha, len(keys), *keys, *args)
+            if fast_path_async_client(client):
+                return await _call_fast_async(client, command)
+            return await client.execute_command(*command)
         except NoScriptError:
             return await client.execute_command(
                 "EVAL", effect.script.source, len(keys), *keys, *args

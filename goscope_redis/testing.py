@@ -24,6 +24,10 @@ from types import TracebackType
 
 __all__ = ["RedisServer", "find_redis_server"]
 
+# This module is also the pytest plugin (entry point ``pytest11``: ``goscope_redis.testing``).
+# Its fixtures live in :mod:`goscope_redis.pytest_plugin` and are re-exported at the bottom
+# when pytest is importable, so importing this module never requires pytest.
+
 
 def find_redis_server() -> str:
     """The path of a ``redis-server`` binary, or raise ``FileNotFoundError`` saying what to do."""
@@ -148,3 +152,32 @@ class RedisServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+try:
+    import pytest as _pytest  # noqa: F401  (only to know whether pytest is there)
+except ImportError:  # pragma: no cover - the library works without pytest
+    pass
+else:
+    # Imported last: pytest_plugin imports RedisServer from this module.
+    from goscope_redis.pytest_plugin import (
+        goscope_adapter,
+        goscope_async_adapter,
+        goscope_fake_adapter,
+        goscope_fake_async_adapter,
+        goscope_fake_server,
+        goscope_key_prefix,
+        goscope_redis_server,
+        goscope_redis_url,
+    )
+
+    __all__ += [
+        "goscope_adapter",
+        "goscope_async_adapter",
+        "goscope_fake_adapter",
+        "goscope_fake_async_adapter",
+        "goscope_fake_server",
+        "goscope_key_prefix",
+        "goscope_redis_server",
+        "goscope_redis_url",
+    ]

@@ -1,4 +1,4 @@
-"""The pytest plugin for users (goscope_redis.pytest_plugin), tested as users run it: pytester.
+"""The pytest plugin for users (goscope_redis.testing), tested as users run it: pytester.
 
 Each test writes a user's test file, runs pytest on it in-process, and checks the outcomes.
 The plugin is requested through ``pytest_plugins`` in the user's conftest, which is harmless
@@ -20,7 +20,7 @@ pytest_plugins = ["pytester"]
 # Our own suite runs pytest-django; a user project without Django must not inherit it.
 NO_DJANGO = ("-p", "no:django")
 
-PLUGIN_CONFTEST = 'pytest_plugins = ["goscope_redis.pytest_plugin"]\n'
+PLUGIN_CONFTEST = 'pytest_plugins = ["goscope_redis.testing"]\n'
 
 USER_TESTS = """
 import pytest
@@ -211,6 +211,4 @@ def test_a_session_without_goscope_fixtures_starts_no_server(user_project, monke
 def test_naming_the_plugin_twice_is_harmless(user_project):
     # What happens when the installed entry point and a conftest's pytest_plugins both load it.
     user_project.makepyfile(test_user="def test_x(goscope_fake_adapter):\n    pass\n")
-    user_project.runpytest(*NO_DJANGO, "-p", "goscope_redis.pytest_plugin").assert_outcomes(
-        passed=1
-    )
+    user_project.runpytest(*NO_DJANGO, "-p", "goscope_redis.testing").assert_outcomes(passed=1)

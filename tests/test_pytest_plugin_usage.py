@@ -17,7 +17,7 @@ from goscope_redis import (
     idempotent,
 )
 
-pytest_plugins = ["goscope_redis.pytest_plugin"]
+pytest_plugins = ["goscope_redis.testing"]
 
 
 def test_lock_handle_fences_and_releases(goscope_adapter: RedisAdapter) -> None:
