@@ -51,10 +51,24 @@ def build(
     return app
 
 
+async def _layer_only(app, adapter, scope, receive, send):  # type: ignore[no-untyped-def]
+    await app(scope, receive, send)
+
+
 def app_from_env() -> Starlette:
-    """The uvicorn factory: bare, or with the middleware on the bench's Redis."""
-    if os.environ.get("GOSCOPE_BENCH_MODE", "bare") == "bare":
+    """The uvicorn factory: bare, or with the middleware on the bench's Redis.
+
+    ``layer`` is the middleware with its request scope and disconnect watch taken out (the
+    app called straight from the key check): the floor of any pure-ASGI layer there, so the
+    bench can show what the scope and the watch themselves cost.
+    """
+    mode = os.environ.get("GOSCOPE_BENCH_MODE", "bare")
+    if mode == "bare":
         return build()
+    if mode == "layer":
+        import goscope_redis_starlette.middleware as middleware
+
+        middleware.run_in_scope = _layer_only  # type: ignore[assignment]
     return build(
         url=os.environ["GOSCOPE_BENCH_REDIS_URL"], prefix=os.environ["GOSCOPE_BENCH_PREFIX"]
     )

@@ -97,15 +97,17 @@ def aih_in_process(headers: Headers) -> Callable[[Env], AbstractContextManager[R
 
 
 def served(
-    with_middleware: bool, headers: Headers
+    with_middleware: bool, headers: Headers, mode: str | None = None
 ) -> Callable[[Env], AbstractContextManager[Runner]]:
-    """A case setup driving one uvicorn worker (on another CPU than the load) over loopback."""
+    """A case setup driving one uvicorn worker (on another CPU than the load) over loopback.
+
+    ``mode`` overrides the app's mode (see ``asgi_app.app_from_env``)."""
 
     @contextmanager
     def setup(env: Env) -> Iterator[Runner]:
-        mode = "middleware" if with_middleware else "bare"
+        mode_ = mode or ("middleware" if with_middleware else "bare")
         env_vars = {
-            "GOSCOPE_BENCH_MODE": mode,
+            "GOSCOPE_BENCH_MODE": mode_,
             "GOSCOPE_BENCH_REDIS_URL": env.url,
             "GOSCOPE_BENCH_PREFIX": PREFIX,
         }
@@ -175,6 +177,19 @@ COMPARISONS = (
     *_pair("no_key", no_key, 0.95, "no idempotency key: 0 round trips"),
     *_pair("idempotent.first", fresh_key, None, "a fresh key per request: begin + complete"),
     *_pair("idempotent.replay", same_key, None, "one key, replayed: begin only"),
+    Comparison(
+        "asgi.no_key.uvicorn.layer-only",
+        Case("uvicorn: the middleware without scope and watch", served(True, no_key, "layer")),
+        Case("uvicorn: bare Starlette", served(False, no_key)),
+        None,
+        unit="req",
+        iterations=3000,
+        samples=5,
+        quick_iterations=100,
+        quick_samples=1,
+        in_quick=False,
+        note="the key check alone: what any pure-ASGI layer costs here (asgi.no_key's floor)",
+    ),
     _vs_aih("idempotent.first", fresh_key, "a fresh key per request"),
     _vs_aih("idempotent.replay", same_key, "one key, replayed"),
 )

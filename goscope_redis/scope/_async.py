@@ -1,29 +1,29 @@
-"""``AsyncScope``: an anyio task group that carries the persistence adapter.
+"""``AsyncScope``: structured concurrency that carries the persistence adapter.
 
-Theory of operation. Entering a scope enters a task group (its spawned tasks) whose own cancel
-scope carries the ``timeout`` and is the target of ``cancel()`` and of a lost lock, then binds
-the scope to ``current_scope()``. Leaving undoes it in reverse: the task group waits for every
-task (the first failure has already cancelled the others) and absorbs our own cancellation,
-then the locks still held are released under a shield. What is left
-becomes the one exception the scope raises: ``LockLostError`` if a lease was lost,
-``TimeoutError`` if the deadline cancelled it, else the failure (an ``ExceptionGroup`` only when
-several tasks failed).
+Theory of operation. Entering a scope starts its body engine (:mod:`._bodies`): on asyncio the
+body's own task, with a task set created on the first ``spawn``; elsewhere an anyio task group.
+The engine carries the ``timeout`` and is the target of ``cancel()`` and of a lost lock. Then
+the scope is bound to ``current_scope()``. Leaving undoes it in reverse: the engine waits for
+every task (the first failure has already cancelled the others) and absorbs our own
+cancellation, then the locks still held are released under a shield. What is left becomes the
+one exception the scope raises: ``LockLostError`` if a lease was lost, ``TimeoutError`` if the
+deadline cancelled it, else the failure (an ``ExceptionGroup`` only when several tasks failed).
 """
 
 from __future__ import annotations
 
-import math
+import asyncio
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
 import anyio
-import anyio.abc
 
 from goscope_redis.adapter import AsyncRedisAdapter
 from goscope_redis.idempotency import AsyncRedisIdempotencyAdapter
 from goscope_redis.scope._async_task import call_async, run_task
 from goscope_redis.scope._base import ScopeCore
+from goscope_redis.scope._bodies import Body, GroupBody, NativeBody
 from goscope_redis.scope._context import CURRENT
 from goscope_redis.scope._handles import AsyncTaskHandle
 from goscope_redis.scope._hooks import Hooks
@@ -54,27 +54,39 @@ class AsyncScope(ScopeCore[AsyncRedisAdapter]):
         parent: AsyncScope | None = None,
     ) -> None:
         super().__init__(persistence, name, timeout, concurrency, hooks, parent)
-        self._cancel_scope: anyio.CancelScope | None = None
-        self._group: anyio.abc.TaskGroup | None = None
+        self._body: Body | None = None
         self._limiter: anyio.CapacityLimiter | None = None
         self._held: dict[AsyncScopeLock, None] = {}
         self._token: Any = None
         self._closed = False
 
+    @classmethod
+    def _adopt(
+        cls, persistence: AsyncRedisAdapter | None, name: str, body: NativeBody
+    ) -> AsyncScope:
+        """A scope already running as ``body``, bound to ``current_scope()`` by the caller
+        (:class:`~goscope_redis.scope._deferred.DeferredScope`)."""
+        adopted = cls(persistence, name=name)
+        adopted._body = body
+        return adopted
+
     async def __aenter__(self) -> AsyncScope:
-        if self._cancel_scope is not None:
+        if self._body is not None:
             raise RuntimeError(f"scope {self.name!r} was already entered; create a new one")
         timeout = self._timeout_ms
-        deadline = math.inf if timeout is None else anyio.current_time() + timeout / 1000
+        timeout_s = None if timeout is None else timeout / 1000
         if self._concurrency is not None:
             self._limiter = anyio.CapacityLimiter(self._concurrency)
-        group = anyio.create_task_group()
-        await group.__aenter__()
-        # The task group's own cancel scope carries the deadline and is what cancel() and a
-        # lost lock cancel: one cancel scope per scope, not two (this is on every request's path).
-        group.cancel_scope.deadline = deadline
-        self._cancel_scope = group.cancel_scope
-        self._group = group
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # no asyncio loop running: trio
+            task = None
+        # On asyncio the body needs no task group until something is spawned (a scope per
+        # request must be cheap); elsewhere an anyio task group carries the scope.
+        if task is not None:
+            self._body = NativeBody(task, timeout_s)
+        else:
+            self._body = await GroupBody.enter(timeout_s)
         self._token = CURRENT.set(self)
         return self
 
@@ -84,9 +96,12 @@ class AsyncScope(ScopeCore[AsyncRedisAdapter]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
-        assert self._group is not None and self._cancel_scope is not None
-        CURRENT.reset(self._token)
-        error = await _exit_group(self._group, exc)
+        body = self._body
+        assert body is not None
+        if self._token is not None:  # None: adopted, the deferred scope's owner binds it
+            CURRENT.reset(self._token)
+        # Most scopes spawned nothing and were not cancelled: nothing to wait for or absorb.
+        error = exc if body.idle else await body.exit(exc)
         if self._held:  # most scopes hold no lock: skip the shielded cancel scope then
             with anyio.CancelScope(shield=True):
                 for lock in list(self._held):
@@ -101,35 +116,34 @@ class AsyncScope(ScopeCore[AsyncRedisAdapter]):
         return False
 
     def _outcome(self, error: BaseException | None) -> BaseException | None:
-        assert self._cancel_scope is not None
+        assert self._body is not None
         if self._lost is not None:
             if error is None or isinstance(collapse(error), type(self._lost)):
                 return self._lost
             if isinstance(error, anyio.get_cancelled_exc_class()):
                 return error  # an enclosing scope is cancelling us: let it through
             return combine(self.name, [self._lost, error])
-        scope = self._cancel_scope
-        if error is None and scope.cancelled_caught and anyio.current_time() >= scope.deadline:
+        if error is None and self._body.timed_out:
             return TimeoutError(f"scope {self.name!r} timed out after {self._timeout_ms} ms")
         return None if error is None else collapse(error)
 
     @property
     def cancelled(self) -> bool:
         """True once the scope (or an enclosing scope) has been cancelled."""
-        scope = self._cancel_scope
-        if scope is not None and scope.cancel_called:
+        body = self._body
+        if body is not None and body.cancel_called:
             return True
         return isinstance(self._parent, AsyncScope) and self._parent.cancelled
 
     def cancel(self) -> None:
         """Cancel every task of the scope and its body; the scope then exits without error."""
-        if self._cancel_scope is None:
+        if self._body is None:
             raise RuntimeError(f"scope {self.name!r} is not entered")
-        self._cancel_scope.cancel()
+        self._body.cancel()
 
     def _cancel_for_lost_lock(self) -> None:
-        if self._cancel_scope is not None and not self._closed:
-            self._cancel_scope.cancel()
+        if self._body is not None and not self._closed:
+            self._body.cancel()
 
     def spawn(
         self, fn: Callable[..., Awaitable[T]], *args: Any, name: str | None = None
@@ -139,23 +153,20 @@ class AsyncScope(ScopeCore[AsyncRedisAdapter]):
         If it fails, the scope's other tasks and body are cancelled, and the scope raises the
         failure at exit. Use ``functools.partial`` to pass keyword arguments.
         """
-        if self._group is None or self._closed:
+        if self._body is None or self._closed:
             raise RuntimeError(f"scope {self.name!r} is not running; spawn inside `async with`")
         handle: AsyncTaskHandle[T] = AsyncTaskHandle(name or task_name(fn), self.name)
-        self._group.start_soon(self._run_spawned, handle, fn, args, name=handle.name)
+        self._body.start_soon(self._run_spawned, (handle, fn, args), handle.name, handle._end)
         return handle
 
     async def _run_spawned(
         self, handle: AsyncTaskHandle[Any], fn: Callable[..., Any], args: tuple[Any, ...]
     ) -> None:
-        try:
-            if self._limiter is None:
+        if self._limiter is None:
+            await self._run_tracked(handle, fn, args)
+        else:
+            async with self._limiter:
                 await self._run_tracked(handle, fn, args)
-            else:
-                async with self._limiter:
-                    await self._run_tracked(handle, fn, args)
-        finally:
-            handle._done.set()
 
     async def _run_tracked(
         self, handle: AsyncTaskHandle[Any], fn: Callable[..., Any], args: tuple[Any, ...]
@@ -247,17 +258,3 @@ class AsyncScope(ScopeCore[AsyncRedisAdapter]):
 
     def __exit__(self, *exc: object) -> None:  # pragma: no cover - __enter__ always raises
         return None
-
-
-async def _exit_group(
-    group: anyio.abc.TaskGroup, exc: BaseException | None
-) -> BaseException | None:
-    """Leave the task group (waits for every task); return what it raises, if anything."""
-    try:
-        if await group.__aexit__(
-            type(exc) if exc else None, exc, exc.__traceback__ if exc else None
-        ):
-            return None
-    except BaseException as raised:
-        return raised
-    return exc

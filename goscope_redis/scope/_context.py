@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
     from goscope_redis.scope._async import AsyncScope
@@ -18,12 +18,26 @@ if TYPE_CHECKING:
 
 AnyScope = Union["AsyncScope", "Scope"]
 
-CURRENT: ContextVar[AnyScope | None] = ContextVar("goscope_redis_scope", default=None)
+CURRENT: ContextVar[Any] = ContextVar("goscope_redis_scope", default=None)
+"""The bound scope: a ``Scope``, an ``AsyncScope`` or a ``DeferredScope`` (resolved on read)."""
+
+
+class Deferred:
+    """A scope bound before it exists; :meth:`resolve` creates (once) and returns it."""
+
+    __slots__ = ()
+
+    def resolve(self) -> AsyncScope:
+        """The scope itself."""
+        raise NotImplementedError
 
 
 def current_scope() -> AnyScope | None:
     """The innermost scope entered in this task or thread (or by a middleware), else ``None``."""
-    return CURRENT.get()
+    found = CURRENT.get()
+    if isinstance(found, Deferred):
+        return found.resolve()  # a request's deferred scope: create it now
+    return found  # type: ignore[no-any-return]
 
 
 @contextmanager

@@ -58,6 +58,9 @@ class AsyncTaskHandle(Generic[T]):
     def _succeeded(self, value: Any) -> None:
         self._value, self._cancelled = value, False
 
+    def _end(self) -> None:
+        self._done.set()
+
     def _failed(self, error: BaseException) -> None:
         if not isinstance(error, anyio.get_cancelled_exc_class()):
             self._error, self._cancelled = error, False

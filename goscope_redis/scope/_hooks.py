@@ -46,13 +46,16 @@ class Hooks:
     def __init__(self, **callbacks: Callback | None) -> None:
         self._subs: dict[str, tuple[Callback, ...]] = {}
         self._parents: tuple[Hooks, ...] = ()
-        self.subscribe(**callbacks)
+        if callbacks:
+            self.subscribe(**callbacks)
 
     @classmethod
     def chained(cls, *parents: Hooks | None) -> Hooks:
         """Empty hooks that also call each of ``parents`` (those that are not ``None``)."""
-        hooks = cls()
-        hooks._parents = tuple(p for p in parents if p is not None)
+        # Built field by field: a scope per HTTP request makes this a hot path.
+        hooks = cls.__new__(cls)
+        hooks._subs = {}
+        hooks._parents = tuple([p for p in parents if p is not None])
         return hooks
 
     def subscribe(self, **callbacks: Callback | None) -> Callable[[], None]:

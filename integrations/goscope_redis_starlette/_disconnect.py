@@ -13,18 +13,20 @@ reads at any time:
   the request's scope). After the response it is just the connection's normal end.
 
 The watcher starts only once the request has run for ``WATCH_AFTER_S``: most requests are over
-sooner, and then cost one timer instead of a task. A client that leaves is still noticed within
-that delay. The watcher is a bare asyncio task on the server's own ``receive()`` with a
-done-callback, the cheapest form of it. Off asyncio (trio, for scopes without persistence) the
-watch is passive: the disconnect is seen when the app asks.
+sooner, and then cost two dict operations instead of a task. One :class:`_Sweeper` timer per
+event loop (not one timer per request) starts the watchers that are due, so a client that leaves
+is still noticed within twice that delay. The watcher is a bare asyncio task on the server's own
+``receive()`` with a done-callback, the cheapest form of it. Off asyncio (trio, for scopes
+without persistence) the watch is passive: the disconnect is seen when the app asks.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
 
-from starlette.types import Message, Receive
+from starlette.types import Message, Receive, Send
 
 _DISCONNECT: Message = {"type": "http.disconnect"}
 WATCH_AFTER_S = 0.02
@@ -44,19 +46,21 @@ class DisconnectWatch:
         "_first",
         "_reading",
         "_receive",
-        "_timer",
+        "_send",
+        "_sweeper",
         "_watcher",
         "on_disconnect",
     )
 
-    def __init__(self, receive: Receive, first: Message | None = None) -> None:
+    def __init__(self, receive: Receive, send: Send, first: Message | None = None) -> None:
         self._receive = receive
+        self._send = send
         self._first = first  # a message the middleware read ahead, handed to the app first
         self._body_done = first is not None and _is_last_body(first)
         self._disconnected = first is not None and first["type"] == "http.disconnect"
         self._reading = False  # the app is inside the server's receive()
         self._due = False  # the request has run long enough to be watched
-        self._timer: asyncio.TimerHandle | None = None
+        self._sweeper: _Sweeper | None = None
         self._watcher: asyncio.Future[Message] | None = None
         self.on_disconnect: Callable[[], None] | None = None
 
@@ -69,17 +73,25 @@ class DisconnectWatch:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not asyncio: stay passive
             return
-        self._timer = loop.call_later(WATCH_AFTER_S, self._watch_due)
+        self._sweeper = _Sweeper.of(loop)
+        self._sweeper.add(self)
 
-    def response_done(self) -> None:
-        """The response is complete: a disconnect from now on is no longer the client's abort."""
-        self.on_disconnect = None
+    def send(self, message: Message) -> Awaitable[None]:
+        """The app's ``send``: notes the end of the response.
+
+        A plain function handing back the server's own awaitable: no coroutine of ours per
+        message (this is on every response's path).
+        """
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            # The response is complete: a disconnect from now on is no longer the client's abort.
+            self.on_disconnect = None
+        return self._send(message)
 
     def stop(self) -> None:
         """The request is over: stop watching."""
         self.on_disconnect = None
-        if self._timer is not None:
-            self._timer.cancel()
+        if self._sweeper is not None:
+            self._sweeper.discard(self)
         if self._watcher is not None and not self._watcher.done():
             self._watcher.cancel()
 
@@ -109,7 +121,7 @@ class DisconnectWatch:
         return message
 
     def _watch_due(self) -> None:
-        self._timer = None
+        self._sweeper = None
         self._due = True
         # While the app itself waits in receive() it will see the disconnect; else start now.
         if self._body_done and not self._reading and self.on_disconnect is not None:
@@ -130,3 +142,50 @@ class DisconnectWatch:
         callback, self.on_disconnect = self.on_disconnect, None
         if callback is not None:
             callback()
+
+
+class _Sweeper:
+    """One timer per event loop that starts the watchers of requests older than WATCH_AFTER_S."""
+
+    __slots__ = ("_loop", "_pending", "_timer")
+
+    _last: ClassVar[_Sweeper | None] = None  # of the loop seen last (usually the only one)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._pending: dict[DisconnectWatch, float] = {}  # insertion order is start-time order
+        self._timer: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _Sweeper:
+        """The sweeper of ``loop``."""
+        last = cls._last
+        if last is None or last._loop is not loop:
+            last = cls._last = cls(loop)
+        return last
+
+    def add(self, watch: DisconnectWatch) -> None:
+        """Start ``watch``'s watcher once WATCH_AFTER_S has passed, unless it is discarded first."""
+        self._pending[watch] = self._loop.time()
+        if self._timer is None:
+            self._timer = self._loop.call_later(WATCH_AFTER_S, self._sweep)
+
+    def discard(self, watch: DisconnectWatch) -> None:
+        """Forget ``watch`` (its request is over)."""
+        self._pending.pop(watch, None)
+
+    def _sweep(self) -> None:
+        self._timer = None
+        pending = self._pending
+        due = self._loop.time() - WATCH_AFTER_S
+        ready = []
+        for watch, started in pending.items():
+            if started > due:
+                break
+            ready.append(watch)
+        for watch in ready:
+            del pending[watch]
+            watch._watch_due()
+        if pending:
+            oldest = next(iter(pending.values()))
+            self._timer = self._loop.call_at(oldest + WATCH_AFTER_S, self._sweep)

@@ -46,12 +46,30 @@ Runner = Callable[[Scope, Receive, Send], Awaitable[None]]
 class IdempotencyGate:
     """Applies an :class:`IdempotencyConfig` to the HTTP requests of its methods."""
 
-    __slots__ = ("_config", "_store", "methods")
+    __slots__ = ("_config", "_header", "_required", "_store", "methods")
 
     def __init__(self, store: AsyncRedisIdempotencyAdapter, config: IdempotencyConfig) -> None:
         self._store = store
         self._config = config
+        self._header = config.header_bytes
+        self._required = config.required
         self.methods = frozenset(config.methods)
+
+    def applies(self, scope: Scope) -> bool:
+        """Whether the gate has anything to do with this request (it costs nothing otherwise).
+
+        True for a covered method that carries the header, or lacks it when it is required.
+        """
+        if scope["method"] not in self.methods:
+            return False
+        if self._required:
+            return True
+        header = self._header
+        # A plain loop, not any(<generator>): this runs on every request and is faster.
+        for name, _ in scope["headers"]:  # noqa: SIM110
+            if name == header:
+                return True
+        return False
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, run: Runner) -> None:
         """Validate the key, then replay, refuse (400/409/413/422/503) or run the request once."""

@@ -1,18 +1,27 @@
 """Run one HTTP request inside its own :class:`~goscope_redis.AsyncScope`.
 
-The scope is entered in the request's own task, around the app, so it is what
+The scope is bound in the request's own task, around the app, so it is what
 ``current_scope()`` returns in the handler (and in threadpool handlers, which copy the context),
-and it is put in ``request.state.scope``. A :class:`DisconnectWatch` cancels it when the client
-goes away mid-request. When the app returns, leaving the scope awaits its tasks and releases the
+and it is ``request.state.scope``. A :class:`DisconnectWatch` cancels it when the client goes
+away mid-request. When the app returns, leaving the scope awaits its tasks and releases the
 locks still held. Creating the scope touches no Redis.
+
+On asyncio the scope is deferred (:class:`~goscope_redis.scope._deferred.DeferredScope`): it
+comes into being the first time the handler, a disconnect or a dependency asks for it, so a
+request that never uses it pays for one small object, not for a scope.
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+import asyncio
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from goscope_redis.adapter import AsyncRedisAdapter
 from goscope_redis.scope import AsyncScope
+from goscope_redis.scope._context import CURRENT
+from goscope_redis.scope._deferred import DeferredScope
 from goscope_redis_starlette._disconnect import DisconnectWatch
 
 
@@ -23,23 +32,77 @@ async def run_in_scope(
     # Reading the first message here (for most requests the whole body, already buffered by
     # the server) lets the watch start at once without racing the app for ``receive``.
     first = None if _expects_continue(scope) else await receive()
-    watch = DisconnectWatch(receive, first)
-
-    async def send_noting_end(message: Message) -> None:
-        if message["type"] == "http.response.body" and not message.get("more_body", False):
-            watch.response_done()
-        await send(message)
-
+    watch = DisconnectWatch(receive, send, first)
     try:
-        async with AsyncScope(adapter, name=f"{scope['method']} {scope['path']}") as request:
-            watch.on_disconnect = request.cancel
-            watch.start()
-            state = scope.get("state")
-            # A new state dict: one request's scope must never leak into another's.
-            scope["state"] = {**state, "scope": request} if state else {"scope": request}
-            await app(scope, watch.receive, send_noting_end)
-    finally:
+        task = asyncio.current_task()
+    except RuntimeError:  # not asyncio (trio): enter a real scope up front
+        task = None
+    if task is None:
+        await _run_entered(app, adapter, scope, watch)
+        return
+    deferred = DeferredScope(adapter, task, scope["method"], scope["path"])
+    watch.on_disconnect = deferred.cancel
+    watch.start()
+    scope["state"] = RequestState(scope.get("state"), deferred)
+    token = CURRENT.set(deferred)
+    try:
+        await app(scope, watch.receive, watch.send)
+    except BaseException as exc:
         watch.stop()
+        CURRENT.reset(token)
+        if deferred.scope is None or not await deferred.close(type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        watch.stop()
+        CURRENT.reset(token)
+        if deferred.scope is not None:  # the request used its scope: leave it
+            await deferred.close(None, None, None)
+
+
+async def _run_entered(
+    app: ASGIApp, adapter: AsyncRedisAdapter | None, scope: Scope, watch: DisconnectWatch
+) -> None:
+    async with AsyncScope(adapter, name=f"{scope['method']} {scope['path']}") as request:
+        watch.on_disconnect = request.cancel
+        watch.start()
+        scope["state"] = RequestState(scope.get("state"), request)
+        try:
+            await app(scope, watch.receive, watch.send)
+        finally:
+            watch.stop()
+
+
+class RequestState(dict[str, Any]):
+    """The request's ``scope["state"]``: the server's state plus ``"scope"``, resolved lazily.
+
+    A new dict per request (one request's scope must never leak into another's). ``"scope"``
+    is looked up through :meth:`__missing__`, so a deferred scope is created only when read.
+    """
+
+    __slots__ = ("_scope",)
+
+    def __init__(self, state: dict[str, Any] | None, request: DeferredScope | AsyncScope) -> None:
+        if state:
+            super().__init__(state)
+        self._scope = request
+
+    def _request_scope(self) -> AsyncScope:
+        found = self._scope
+        return found.resolve() if isinstance(found, DeferredScope) else found
+
+    def __missing__(self, key: str) -> Any:
+        if key == "scope":
+            return self._request_scope()
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key == "scope" or super().__contains__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``dict.get``, with ``"scope"`` resolved like ``state["scope"]``."""
+        if key == "scope" and not super().__contains__(key):
+            return self._request_scope()
+        return super().get(key, default)
 
 
 def _expects_continue(scope: Scope) -> bool:

@@ -49,9 +49,10 @@ class GoScopeMiddleware:
         kind = scope["type"]
         if kind == "http":
             gate = self._gate
-            if gate is not None and scope["method"] in gate.methods:
+            if gate is not None and gate.applies(scope):
                 await gate.handle(scope, receive, send, self._run)
             else:
+                # No key: straight to the app in its scope, no Redis and no extra await layer.
                 await run_in_scope(self.app, self.adapter, scope, receive, send)
         elif kind == "lifespan" and self._owns_adapter:
             assert self.adapter is not None

@@ -92,6 +92,62 @@ async def test_sync_endpoint_in_the_threadpool_sees_the_request_scope() -> None:
     assert seen == [True]
 
 
+async def test_a_request_that_never_asks_for_its_scope_creates_none() -> None:
+    states: list[Any] = []
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        states.append(request.scope["state"])
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/", endpoint)])
+    app.add_middleware(GoScopeMiddleware)
+    async with client_for(app) as client:
+        assert (await client.get("/")).text == "ok"
+    (state,) = states
+    if not isinstance(state._scope, AsyncScope):  # asyncio: deferred, and never created
+        assert state._scope.scope is None
+
+
+async def test_the_request_scope_is_one_object_however_it_is_reached() -> None:
+    seen: list[object] = []
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        state = request.scope["state"]
+        assert "scope" in state
+        seen.extend([current_scope(), request.state.scope, state.get("scope")])
+        seen.append(await get_scope(request))
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/", endpoint)])
+    app.add_middleware(GoScopeMiddleware)
+    async with client_for(app) as client:
+        assert (await client.get("/")).text == "ok"
+    assert isinstance(seen[0], AsyncScope) and all(found is seen[0] for found in seen)
+
+
+async def test_a_handler_failure_still_leaves_a_scope_it_used() -> None:
+    cleaned: list[bool] = []
+
+    async def cleanup() -> None:
+        try:
+            await anyio.sleep(10)
+        finally:
+            cleaned.append(True)
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        scope = current_scope()
+        assert isinstance(scope, AsyncScope)
+        scope.spawn(cleanup)
+        await anyio.sleep(0)
+        raise ValueError("handler failed")
+
+    app = Starlette(routes=[Route("/", endpoint)])
+    app.add_middleware(GoScopeMiddleware)
+    async with client_for(app, raise_app_exceptions=False) as client:
+        assert (await client.get("/")).status_code == 500
+    assert cleaned == [True]  # the spawned task was cancelled and awaited, not leaked
+
+
 # --- disconnect ---
 
 
