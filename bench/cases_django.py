@@ -171,7 +171,7 @@ def _json_comparisons() -> list[Comparison]:
             quick_iterations=10 if op == "get_many" else 60,
             note="both JSON (ours orjson when installed)",
         )
-        for op in ("get", "get_many")
+        for op in ("get", "set", "get_many")
     ]
 
 

@@ -41,6 +41,7 @@ SUITES = (
     "cases_asgi",
     "cases_django",
     "study_floor",
+    "study_django_floor",
     "study_clear",
     "study_memory",
 )

@@ -21,7 +21,9 @@ T = TypeVar("T")
 
 # Commands whose raw reply is what redis-py's response callbacks would return anyway, so the
 # fast path below may skip them.
-_RAW_SAFE = frozenset({"GET", "MGET", "EXISTS", "UNLINK", "INCRBY", "EVALSHA"})
+_RAW_SAFE = frozenset({"GET", "MGET", "EXISTS", "UNLINK", "INCRBY", "EVALSHA", "SET"})
+"""Commands whose raw reply every caller reads as is (redis-py's callback would only turn SET's
+``b"OK"``/``None`` into ``True``/``None``; our callers take ``bool()`` of it or ignore it)."""
 _BLOCKING = frozenset({"BLPOP"})
 """Commands that may block for seconds; the async runner keeps them promptly cancellable."""
 _FAST_OK = int(redis.__version__.split(".")[0]) >= 6  # get_connection() takes no arguments

@@ -101,13 +101,9 @@ def get_many(spec: CacheSpec, keys: Iterable[str]) -> Op[dict[str, Any]]:
         replies = yield Batch([Call(("GET", k)) for k in rkeys])
     else:
         replies = yield Call(("MGET", *rkeys))
-    decode, out = spec.codec.decode, {}
-    for user_key, data in zip(user_keys, replies):
-        if data is not None and not isinstance(data, Exception):
-            value = decode(user_key, data)
-            if value is not MISS:
-                out[user_key] = value
-    return out
+    if spec.cluster:  # a pipeline reports a failed GET as its exception: treat it as a miss
+        replies = [None if isinstance(data, Exception) else data for data in replies]
+    return spec.codec.decode_many(user_keys, replies)
 
 
 def set_many(spec: CacheSpec, mapping: Mapping[str, Any], ttl_ms: int | None) -> Op[None]:

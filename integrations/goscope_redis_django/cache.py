@@ -10,6 +10,9 @@ methods are native (no thread hop) and both faces share one implementation.
 Keys: Django makes ``KEY_PREFIX:VERSION:key`` (``KEY_FUNCTION``), validates it (the memcached
 portability warnings), and the core key space stores it as ``<GOSCOPE prefix>cache:{<key>}``.
 The goscope prefix is ``OPTIONS["GOSCOPE_KEY_PREFIX"]``, else ``GOSCOPE_REDIS["KEY_PREFIX"]``.
+With Django's own ``make_key``/``validate_key``, the Redis key of each ``str`` key is remembered
+in a bounded memo shared by the configuration's instances (``_backend.KEY_MEMO_SIZE``), so
+``get_many(100)`` does not rebuild 100 keys per call.
 
 Timeouts are Django's: seconds, ``None`` keeps forever, ``0`` or less expires at once. They
 reach Redis in milliseconds, so ``timeout=0.5`` means half a second.
@@ -49,6 +52,10 @@ class RedisCache(DjangoRedisExtras, BaseCache):  # type: ignore[misc]  # BaseCac
         self._plain_keys = cls.make_key is BaseCache.make_key and self.key_func is default_key_func
         self._plain_validation = cls.validate_key is BaseCache.validate_key
         self._head = f"{self.key_prefix}:{self.version}:"
+        plain = self._plain_keys and self._plain_validation
+        # Shared by every instance of this configuration (Django makes one per thread/context).
+        self._memo = runtime.key_memo(self._head) if plain else None
+        self._label = self._head.__add__  # Django key of a remembered key, for messages
 
     def _add_op(self, key: Any, value: Any, timeout: Any, version: int | None) -> Op[bool]:
         made, ttl = self._key(key, version), self._ms(timeout)
@@ -58,11 +65,27 @@ class RedisCache(DjangoRedisExtras, BaseCache):  # type: ignore[misc]  # BaseCac
         return ops.add(self._spec, made, value, ttl)
 
     def _set_op(self, key: Any, value: Any, timeout: Any, version: int | None) -> Op[Any]:
-        made, ttl = self._key(key, version), self._ms(timeout)
+        (made, rkey), ttl = self._keyed(key, version), self._ms(timeout)
         if ttl == _ops.EXPIRED:
             self._spec.codec.encode(made, value)
             return ops.delete(self._spec, made)
-        return ops.set_(self._spec, made, value, ttl)
+        return _ops.set_(self._spec, made, rkey, value, ttl)
+
+    def _get_op(self, key: Any, default: Any, version: int | None) -> Op[Any]:
+        made, rkey = self._keyed(key, version)
+        return _ops.get(self._spec, made, rkey, default)
+
+    def _get_many_op(
+        self, keys: Iterable[Any], version: int | None
+    ) -> tuple[Op[dict[Any, Any]], dict[str, Any] | None]:
+        """The op, and the Django key -> given key map to apply to its result (if any)."""
+        keys = keys if isinstance(keys, list | tuple) else list(keys)
+        rkeys = self._keyed_many(keys, version)
+        if rkeys is not None:
+            return _ops.get_many(self._spec, keys, rkeys, self._label), None
+        made = self._made_keys(keys, version)
+        rkeys = [self._spec.keys.key(k) for k in made]
+        return _ops.get_many(self._spec, list(made), rkeys), made
 
     def _set_many_op(self, data: Mapping[Any, Any], timeout: Any, version: int | None) -> Op[Any]:
         made = {self._key(k, version): v for k, v in data.items()}
@@ -89,7 +112,7 @@ class RedisCache(DjangoRedisExtras, BaseCache):  # type: ignore[misc]  # BaseCac
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         """The value, or ``default`` on a miss (a value failing its signature is a miss)."""
-        return self._run(ops.get(self._spec, self._key(key, version), default), default)
+        return self._run(self._get_op(key, default, version), default)
 
     def set(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
@@ -107,9 +130,9 @@ class RedisCache(DjangoRedisExtras, BaseCache):  # type: ignore[misc]  # BaseCac
 
     def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
         """The values of ``keys`` in one round trip (``MGET``); misses are left out."""
-        made = self._made_keys(keys, version)
-        found = self._run(ops.get_many(self._spec, made), {})
-        return {made[k]: v for k, v in found.items()}
+        op, made = self._get_many_op(keys, version)
+        found = self._run(op, {})
+        return found if made is None else {made[k]: v for k, v in found.items()}
 
     def set_many(
         self, data: Mapping[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
@@ -163,7 +186,7 @@ class RedisCache(DjangoRedisExtras, BaseCache):  # type: ignore[misc]  # BaseCac
 
     async def aget(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         """Async :meth:`get`."""
-        return await self._arun(ops.get(self._spec, self._key(key, version), default), default)
+        return await self._arun(self._get_op(key, default, version), default)
 
     async def aset(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
@@ -183,9 +206,9 @@ class RedisCache(DjangoRedisExtras, BaseCache):  # type: ignore[misc]  # BaseCac
 
     async def aget_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
         """Async :meth:`get_many`."""
-        made = self._made_keys(keys, version)
-        found = await self._arun(ops.get_many(self._spec, made), {})
-        return {made[k]: v for k, v in found.items()}
+        op, made = self._get_many_op(keys, version)
+        found = await self._arun(op, {})
+        return found if made is None else {made[k]: v for k, v in found.items()}
 
     async def aset_many(
         self, data: Mapping[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None

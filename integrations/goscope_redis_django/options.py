@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from dataclasses import dataclass, field
+from typing import Any, Final, NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -68,12 +68,11 @@ class _DjangoCodec(Codec):
 
     __slots__ = ()
 
-    def encode(self, key: str, value: Any) -> bytes:
-        """Serialise ``value``; raise :class:`CacheSerializationError` (nothing is written)."""
-        try:
-            return Codec.encode(self, key, value)
-        except SerializationError as exc:
-            raise CacheSerializationError(exc) from exc.__cause__
+    def _fail(
+        self, key: str, value: Any, reason: str, cause: BaseException | None = None
+    ) -> NoReturn:
+        """Raise :class:`CacheSerializationError` (nothing is written)."""
+        raise CacheSerializationError(SerializationError(key, type(value), reason)) from cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +84,12 @@ class CacheRuntime:
     prefix: str
     ignore_exceptions: bool
     reverse_key: Callable[[str], str] | None
+    key_memos: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    """Per ``KEY_PREFIX:VERSION:`` head, the backend's bounded Django key -> Redis key memo."""
+
+    def key_memo(self, head: str) -> dict[str, str]:
+        """The memo of the caches whose Django keys start with ``head`` (created on first use)."""
+        return self.key_memos.setdefault(head, {})
 
 
 def goscope_settings() -> Mapping[str, Any]:
