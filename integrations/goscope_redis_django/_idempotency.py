@@ -9,6 +9,7 @@ then ``complete`` or ``abandon``).
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,8 @@ import redis
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import Resolver404, resolve
 
-from goscope_redis import AsyncRedisIdempotencyAdapter, RedisIdempotencyAdapter
+from goscope_redis import AsyncRedisIdempotencyAdapter, RedisAdapter, RedisIdempotencyAdapter
+from goscope_redis.claims import ClaimLease, keep_alive
 from goscope_redis.errors import SerializationError
 from goscope_redis.http_idempotency import (
     STORED_HEADER,
@@ -145,19 +147,26 @@ def handle(
     request: HttpRequest,
     policy: IdempotencyPolicy,
     call: Callable[[HttpRequest], HttpResponseBase],
-    store: RedisIdempotencyAdapter,
+    adapter: RedisAdapter,
 ) -> HttpResponseBase:
     """Replay, refuse (400/409/413/422) or run ``call`` once and store its response (WSGI)."""
     keyed = prepare(request, policy)
     if not isinstance(keyed, Keyed):
         return call(request) if keyed is None else keyed
+    store = adapter.idempotency
     record_key = scoped_key(keyed.key, principal(request, policy))
     claim = store.begin(record_key, fingerprint=keyed.fingerprint, lease=policy.lease_ms)
     early = claim_response(claim, policy.header)
     if early is not None:
         return to_django(early)
+    # A view slower than the lease keeps its claim (renewed every third of it on the adapter's
+    # renewal thread) instead of letting a duplicate run the view again.
+    lease = adapter._renewer.add(ClaimLease(store, claim, policy.lease_ms), None)
     try:
-        response = call(request)
+        try:
+            response = call(request)
+        finally:
+            lease.cancel()  # before complete/abandon, so a renewal never races them
     except BaseException:
         _abandon(store, claim)
         raise
@@ -182,8 +191,14 @@ async def ahandle(
     early = claim_response(claim, policy.header)
     if early is not None:
         return to_django(early)
+    heartbeat = asyncio.get_running_loop().create_task(
+        keep_alive(store, claim, policy.lease_ms)
+    )  # a view slower than the lease keeps its claim
     try:
-        response = await call(request)
+        try:
+            response = await call(request)
+        finally:
+            heartbeat.cancel()  # before complete/abandon, so a renewal never races them
     except BaseException:
         await _aabandon(store, claim)
         raise

@@ -133,8 +133,8 @@ def _keyed_sync(view: Callable[..., Any], flag: dict[str, bool]) -> Callable[...
         policy = None if _handled(request) else flow.view_policy(request, flag)
         if policy is None:
             return view(request, *args, **kwargs)
-        store = get_adapter().idempotency
-        return flow.handle(request, policy, lambda r: view(r, *args, **kwargs), store)
+        adapter = get_adapter()
+        return flow.handle(request, policy, lambda r: view(r, *args, **kwargs), adapter)
 
     return sync_view
 

@@ -111,7 +111,7 @@ class IdempotencyMiddleware(_DualMiddleware):
         policy = flow.view_policy(request)
         if policy is None:
             return self.get_response(request)
-        return flow.handle(request, policy, self.get_response, get_adapter().idempotency)
+        return flow.handle(request, policy, self.get_response, get_adapter())
 
     async def acall(self, request: HttpRequest) -> HttpResponseBase:
         """ASGI path."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -304,3 +305,43 @@ def test_locked_view_refuses_a_second_holder_with_409(
     assert busy.status_code == 409
     assert busy["Retry-After"] == "1"
     assert http.request("get", view, body="").status_code == 200  # released afterwards
+
+
+def test_a_view_slower_than_the_lease_keeps_its_claim_wsgi(
+    raw: redis.Redis, prefix: str, settings: Any
+) -> None:
+    settings.GOSCOPE_REDIS = {**settings.GOSCOPE_REDIS, "IDEMPOTENCY": {"LEASE": 0.3}}
+    results: list[int] = []
+
+    def slow() -> None:
+        response = Client().post("/charge?sleep=1.0", BODY, "application/json", **_meta("long"))
+        results.append(response.status_code)
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    _wait_for_record(raw, prefix)
+    time.sleep(0.7)  # well past the 0.3 s lease: only the heartbeat keeps the claim
+    busy = Client().post("/charge?sleep=1.0", BODY, "application/json", **_meta("long"))
+    thread.join(10)
+    assert busy.status_code == 409
+    assert results == [201]
+    assert hits(raw, prefix, "charge") == 1
+
+
+@pytest.mark.anyio
+async def test_a_view_slower_than_the_lease_keeps_its_claim_asgi(
+    aclients: None, raw: redis.Redis, prefix: str, settings: Any
+) -> None:
+    settings.GOSCOPE_REDIS = {**settings.GOSCOPE_REDIS, "IDEMPOTENCY": {"LEASE": 0.3}}
+    client = AsyncClient()
+    headers = {"Idempotency-Key": "long"}
+
+    async def post() -> Any:
+        return await client.post("/acharge?sleep=1.0", BODY, "application/json", headers=headers)
+
+    first = asyncio.ensure_future(post())
+    await asyncio.sleep(0.7)  # past the lease
+    busy = await post()
+    done = await first
+    assert (done.status_code, busy.status_code) == (201, 409)
+    assert hits(raw, prefix, "acharge") == 1
