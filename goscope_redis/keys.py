@@ -69,6 +69,12 @@ class KeySpace:
             return self._head + encode_key(key) + tail
         return self._head + key + tail
 
+    def family(self, key: str, suffixes: tuple[str | None, ...]) -> tuple[str, ...]:
+        """The keys of ``key`` with each suffix (``None``: the main key), validated and encoded
+        once for all of them (a lock's script takes four)."""
+        main = self.key(key)
+        return tuple(main if suffix is None else main + ":" + suffix for suffix in suffixes)
+
     def match(self, pattern: str | None = None) -> str:
         """A ``SCAN MATCH`` pattern for this kind's main keys, with the user glob inside braces."""
         inner = "*" if pattern is None else encode_key(pattern)

@@ -11,6 +11,7 @@ LOCK_RELEASE: Final = Script.load("lock_release")
 LOCK_FORCE_RELEASE: Final = Script.load("lock_force_release")
 LOCK_EXTEND: Final = Script.load("lock_extend")
 LOCK_OWNED: Final = Script.load("lock_owned")
+LOCK_ABANDON: Final = Script.load("lock_abandon")
 CACHE_INCR: Final = Script.load("cache_incr")
 CACHE_GET_TTL: Final = Script.load("cache_get_ttl")
 
@@ -20,6 +21,7 @@ ALL: list[Script] = [
     LOCK_FORCE_RELEASE,
     LOCK_EXTEND,
     LOCK_OWNED,
+    LOCK_ABANDON,
     CACHE_INCR,
     CACHE_GET_TTL,
 ]

@@ -1,22 +1,49 @@
 -- Acquire a lock, or refresh it when the same owner asks again.
--- KEYS[1] lock key, KEYS[2] fence counter (no expiry, so tokens keep rising after the lock expires)
--- ARGV[1] owner, ARGV[2] ttl ms
--- Returns {1, fencing_token} when held by ARGV[1] afterwards, else {0, holder's remaining ms}.
+-- KEYS[1] lock key, KEYS[2] fence counter (no expiry, so tokens keep rising after the lock expires),
+-- KEYS[3] poller (the one waiter that retries on a short interval: "<owner>\n<holder it saw>"),
+-- KEYS[4] starving waiter (owner)
+-- ARGV[1] owner, ARGV[2] ttl ms, ARGV[3] mode: '0' one try, '1' a waiter, '2' a waiter that has
+-- waited past the starvation limit; ARGV[4] poller lease ms, ARGV[5] starving lease ms
+-- Returns {1, fencing_token} when held by ARGV[1] afterwards, else {0, retry, poll}: retry is the
+-- holder's remaining ms (-1: no expiry; -2: free, but kept for a starving waiter), and poll is 1
+-- when this waiter must retry within the poll interval (releases do not wake anyone meanwhile).
 --
 -- A new token is max(last token + 1, Redis TIME in microseconds). The counter alone would restart
 -- at 1 after Redis loses its data (a restart without persistence, an AOF missing its last second,
 -- a failover to a lagging replica); the clock floor keeps every token above those issued before
 -- the loss, as long as the server clock does not step back by more than the outage lasted.
 -- (Doubles hold integers exactly up to 2^53: microseconds since 1970 stay below that until 2255.)
-local holder = redis.call('GET', KEYS[1])
-if not holder then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local owner = ARGV[1]
+
+local function issue()
   local now = redis.call('TIME')
   local token = math.max(tonumber(redis.call('GET', KEYS[2]) or '0') + 1, now[1] * 1000000 + now[2])
   redis.call('SET', KEYS[2], string.format('%.0f', token))
-  return {1, token}
+  return token
 end
-if holder == ARGV[1] then
+
+-- Uncontended (no waiter keys): take it straight away.
+local waiters = redis.call('EXISTS', KEYS[3], KEYS[4])
+if waiters == 0 and redis.call('SET', KEYS[1], owner, 'NX', 'PX', ARGV[2]) then
+  return {1, issue()}
+end
+local holder = redis.call('GET', KEYS[1])
+local retry = -2
+if not holder then
+  -- Free, with waiters about: a starving waiter has the next turn.
+  local starving = redis.call('GET', KEYS[4])
+  if not starving or starving == owner then
+    if starving then
+      redis.call('DEL', KEYS[4])
+    end
+    local poller = redis.call('GET', KEYS[3])
+    if poller and string.sub(poller, 1, #owner + 1) == owner .. '\n' then
+      redis.call('DEL', KEYS[3])
+    end
+    redis.call('SET', KEYS[1], owner, 'PX', ARGV[2])
+    return {1, issue()}
+  end
+elseif holder == owner then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   -- The newest token was issued to this owner: nobody can acquire while it holds the lock.
   local token = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -26,5 +53,32 @@ if holder == ARGV[1] then
     redis.call('SET', KEYS[2], string.format('%.0f', token))
   end
   return {1, token}
+else
+  retry = redis.call('PTTL', KEYS[1])
 end
-return {0, redis.call('PTTL', KEYS[1])}
+local mode = ARGV[3]
+if mode == '0' then
+  return {0, retry, 0}
+end
+-- A waiter. One of them polls, so releases need not wake anybody while it does: a holder that
+-- takes the lock again at once then runs at full speed instead of waking a waiter per release.
+-- The poller remembers the holder it saw; finding the same one again means a long hold, so it
+-- stops polling and waits to be woken by that release like everybody else. One that has waited
+-- too long reserves the next turn (no barging past it) and takes over the polling.
+local starving = redis.call('GET', KEYS[4])
+if mode == '2' and (not starving or starving == owner) then
+  redis.call('SET', KEYS[4], owner, 'PX', ARGV[5])
+  starving = owner
+end
+local poller = redis.call('GET', KEYS[3])
+local mine = owner .. '\n'
+if starving == owner or not poller or string.sub(poller, 1, #mine) == mine then
+  local seen = mine .. (holder or '')
+  if poller == seen and holder then
+    redis.call('DEL', KEYS[3])
+    return {0, retry, 0}
+  end
+  redis.call('SET', KEYS[3], seen, 'PX', ARGV[4])
+  return {0, retry, 1}
+end
+return {0, retry, 0}

@@ -3,42 +3,77 @@
 Waiters are woken on release through a one-token signal list (``BLPOP``), not by sleeping a
 fixed interval. Each ``BLPOP`` is bounded by the holder's remaining lease, so a holder that dies
 without releasing still wakes its waiters when the lease expires.
+
+Under contention one waiter at a time is the *poller*: it retries every ``POLL_S``, and while it
+does a release wakes nobody. A holder that takes the lock again at once (the common pattern of a
+worker in a loop) then pays no wake-up of a waiter that would only find the lock taken again;
+the poller is what guarantees progress. A waiter that has waited ``STARVE_S`` reserves the next
+turn: from then on nobody else may take the free lock first, so no waiter is passed over for
+long (Go's ``sync.Mutex`` has the same two modes).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple, NoReturn
 
 from goscope_redis import scripts
-from goscope_redis.effects import Call, Clock, Eval, Op
+from goscope_redis.effects import Call, Clock, Eval, Op, Sleep
 from goscope_redis.errors import LockTimeoutError
 from goscope_redis.keys import KeySpace
 
 SIGNAL_TTL_MS: Final = 60_000
 """How long an unconsumed wake-up token lives; waiters that missed it fall back to the lease."""
 _MIN_BLOCK_S: Final = 0.005
+_LOCAL_WAIT_S: Final = 0.01
+"""Waits this short sleep locally instead of blocking in Redis (see acquire_waiting)."""
+POLL_S: Final = 0.005
+"""How often the polling waiter retries."""
+STARVED_POLL_S: Final = 0.001
+"""How often a waiter that has reserved the next turn retries (the lock is idle between the
+holder's release and this retry)."""
+POLLER_MS: Final = 50
+"""The poller's role lapses this long after its last retry (it died, or stalled): releases then
+wake a waiter again."""
+WAITER_BLOCK_S: Final = 0.5
+"""The longest a waiter that is not polling blocks before it retries anyway."""
+STARVE_S: Final = 0.05
+"""A waiter that has waited this long reserves the next turn."""
+STARVING_MS: Final = 200
+"""A reservation lapses this long after the starving waiter's last retry (it died, or gave up)."""
+
+_ACQUIRE_KEYS: Final = (None, "fence", "poller", "starving")
+_RELEASE_KEYS: Final = (None, "signal", "poller")
+_WAITER_KEYS: Final = ("poller", "starving")
+_POLLER_ARG: Final = str(POLLER_MS).encode()  # constant arguments encoded once, not per call
+_STARVING_ARG: Final = str(STARVING_MS).encode()
+
+ONE_TRY: Final = "0"
+WAITER: Final = "1"
+STARVING: Final = "2"
 
 
-@dataclass(frozen=True, slots=True)
-class Acquired:
-    """The outcome of one acquire attempt."""
+class Acquired(NamedTuple):
+    """The outcome of one acquire attempt (a tuple: this is on every lock's path)."""
 
     ok: bool
     token: int  # the fencing token when ok
-    retry_ms: int  # the holder's remaining lease when not ok (-1: no expiry, -2: gone)
+    retry_ms: int  # the holder's remaining lease when not ok (-1: no expiry, -2: gone/reserved)
+    poll: bool = False  # not ok, and this waiter is to retry within POLL_S
 
 
 def _int(value: Any) -> int:
     return int(value)
 
 
-def acquire(keys: KeySpace, key: str, owner: str, ttl_ms: int) -> Op[Acquired]:
-    """One acquire attempt: ``SET NX PX`` plus the fence counter, in one script."""
-    reply = yield Eval(
-        scripts.LOCK_ACQUIRE, (keys.key(key), keys.key(key, "fence")), (owner, ttl_ms)
-    )
-    return Acquired(reply[0] == 1, _int(reply[1]) if reply[0] == 1 else 0, _int(reply[1]))
+def acquire(keys: KeySpace, key: str, owner: str, ttl_ms: int, mode: str = ONE_TRY) -> Op[Acquired]:
+    """One acquire attempt (``SET NX PX`` plus the fence counter, in one script); ``mode`` says
+    whether a waiter makes it (:data:`WAITER`, :data:`STARVING`)."""
+    rkeys = keys.family(key, _ACQUIRE_KEYS)
+    args = (owner, ttl_ms, mode, _POLLER_ARG, _STARVING_ARG)
+    reply = yield Eval(scripts.LOCK_ACQUIRE, rkeys, args)
+    if reply[0] == 1:
+        return Acquired(True, _int(reply[1]), 0)
+    return Acquired(False, 0, _int(reply[1]), reply[2] == 1)
 
 
 def extend(keys: KeySpace, key: str, owner: str, ttl_ms: int) -> Op[bool]:
@@ -49,9 +84,8 @@ def extend(keys: KeySpace, key: str, owner: str, ttl_ms: int) -> Op[bool]:
 
 def release(keys: KeySpace, key: str, owner: str) -> Op[bool]:
     """Delete the lock if ``owner`` holds it, waking one waiter."""
-    reply = yield Eval(
-        scripts.LOCK_RELEASE, (keys.key(key), keys.key(key, "signal")), (owner, SIGNAL_TTL_MS)
-    )
+    rkeys = keys.family(key, _RELEASE_KEYS)
+    reply = yield Eval(scripts.LOCK_RELEASE, rkeys, (owner, SIGNAL_TTL_MS))
     return bool(reply == 1)
 
 
@@ -73,24 +107,47 @@ def acquire_waiting(
     keys: KeySpace, key: str, owner: str, ttl_ms: int, wait_ms: int | None, max_block_s: float
 ) -> Op[int]:
     """Acquire, waiting up to ``wait_ms`` (``None``: forever) for a release or an expiry."""
-    result = yield from acquire(keys, key, owner, ttl_ms)
+    result = yield from acquire(keys, key, owner, ttl_ms, ONE_TRY if wait_ms == 0 else WAITER)
     if result.ok or wait_ms == 0:
         return _done(result, key, wait_ms)
-    deadline = None if wait_ms is None else (yield Clock()) + wait_ms / 1000
+    started = yield Clock()
+    mode = WAITER
+    deadline = None if wait_ms is None else started + wait_ms / 1000
     signal = keys.key(key, "signal")
     while True:
         block = _block_seconds(result.retry_ms, max_block_s)
+        if result.poll:
+            block = min(block, STARVED_POLL_S if mode == STARVING else POLL_S)
+        else:
+            # Woken by a release, or by this: if the poller died, its role lapses (POLLER_MS)
+            # and the next retry here takes it over.
+            block = min(block, WAITER_BLOCK_S)
         if deadline is not None:
             left = deadline - (yield Clock())
             if left <= 0:
-                raise LockTimeoutError(key, wait_ms)
+                yield from _give_up(keys, key, owner, wait_ms)
             block = min(block, left)
-        woke = yield Call(("BLPOP", signal, round(max(block, _MIN_BLOCK_S), 3)))
-        result = yield from acquire(keys, key, owner, ttl_ms)
+        if block <= _LOCAL_WAIT_S:
+            # Redis times out a blocked client only when its event loop wakes (every 100 ms at
+            # the default hz when idle), so a short wait is a local sleep, then a retry.
+            yield Sleep(block)
+            woke = None
+        else:
+            woke = yield Call(("BLPOP", signal, round(block, 3)))
+        now = yield Clock()
+        mode = STARVING if now - started >= STARVE_S else WAITER
+        result = yield from acquire(keys, key, owner, ttl_ms, mode)
         if result.ok:
             return result.token
         if woke is None and deadline is not None and (yield Clock()) >= deadline:
-            raise LockTimeoutError(key, wait_ms)
+            yield from _give_up(keys, key, owner, wait_ms)
+
+
+def _give_up(keys: KeySpace, key: str, owner: str, wait_ms: int | None) -> Op[NoReturn]:
+    """Leave the waiters (drop a polling role or a reserved turn), then raise the timeout."""
+    rkeys = keys.family(key, _WAITER_KEYS)
+    yield Eval(scripts.LOCK_ABANDON, rkeys, (owner,))
+    raise LockTimeoutError(key, wait_ms)
 
 
 def _block_seconds(retry_ms: int, max_block_s: float) -> float:

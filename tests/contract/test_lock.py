@@ -132,3 +132,14 @@ def test_without_auto_extend_the_lease_runs_out(adapter):
     with adapter.lock("job", 100, auto_extend=False) as handle:
         adapter.sleep(0.25)
         assert not handle.is_valid()
+
+
+def test_a_waiter_that_gives_up_leaves_no_reservation_behind(adapter):
+    holder = adapter.acquire("job", 5_000)
+    # 150 ms: long enough to have polled and to have reserved the next turn (50 ms).
+    with pytest.raises(LockTimeoutError), adapter.lock("job", 1_000, wait=150):
+        pass
+    holder.release()
+    taker = adapter.acquire("job", 1_000)  # at once: nothing of the quitter stands in the way
+    assert taker is not None
+    taker.release()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import redis
 
 from goscope_redis import RedisAdapter
@@ -53,3 +56,85 @@ def test_fencing_tokens_are_unique_and_increasing_across_processes(redis_server,
     results = run_workers(_grab_tokens, [(redis_server.url, prefix, 50)] * 4)
     flat = sorted(t for worker in results for t in worker)
     assert len(set(flat)) == 200
+
+
+def _hog(url: str, prefix: str, seconds: float) -> tuple[int, float]:
+    """Take the lock again the moment it is released, for ``seconds``; count the turns."""
+    adapter = RedisAdapter.from_url(url, prefix)
+    raw = adapter.client
+    raw.set(f"{prefix}hog-running", 1)
+    turns, last_turn = 0, 0.0
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with adapter.lock("hot", ttl=5_000):
+            turns += 1
+            last_turn = time.time()
+    adapter.disconnect()
+    return turns, last_turn
+
+
+def _latecomer(url: str, prefix: str) -> tuple[float, float]:
+    """Wait for the hog to be running, then wait for the lock; when did we get it, how long?"""
+    adapter = RedisAdapter.from_url(url, prefix)
+    raw = adapter.client
+    while not raw.get(f"{prefix}hog-running"):
+        time.sleep(0.01)
+    time.sleep(0.2)
+    started = time.time()
+    with adapter.lock("hot", ttl=5_000):
+        got = time.time()
+    adapter.disconnect()
+    return got, got - started
+
+
+def test_a_waiter_is_not_starved_by_a_holder_that_takes_the_lock_back_at_once(redis_server, prefix):
+    (turns, hog_last), (got, waited) = run_workers(
+        _hog_and_latecomer, [(redis_server.url, prefix, "hog"), (redis_server.url, prefix, "late")]
+    )
+    assert turns > 50  # the hog really was hammering the lock
+    assert got < hog_last  # the latecomer got a turn while the hog was still at it
+    assert waited < 1.5  # bounded by the starvation limit (50 ms), with room for a loaded CI
+
+
+def _hog_and_latecomer(url: str, prefix: str, role: str) -> tuple[Any, Any]:
+    return _hog(url, prefix, 3.0) if role == "hog" else _latecomer(url, prefix)
+
+
+def _hold(url: str, prefix: str, seconds: float) -> float:
+    adapter = RedisAdapter.from_url(url, prefix)
+    with adapter.lock("long", ttl=5_000):
+        adapter.client.set(f"{prefix}held", 1)
+        time.sleep(seconds)
+        released = time.time()
+    adapter.disconnect()
+    return released
+
+
+def _wait_for_long_hold(url: str, prefix: str) -> tuple[float, int]:
+    adapter = RedisAdapter.from_url(url, prefix)
+    raw = adapter.client
+    while not raw.get(f"{prefix}held"):
+        time.sleep(0.01)
+    before = _evalsha_calls(raw)
+    with adapter.lock("long", ttl=5_000):
+        got = time.time()
+    attempts = _evalsha_calls(raw) - before
+    adapter.disconnect()
+    return got, attempts
+
+
+def _evalsha_calls(raw: redis.Redis) -> int:
+    return int(raw.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+
+
+def _hold_or_wait(url: str, prefix: str, role: str) -> Any:
+    return _hold(url, prefix, 1.5) if role == "hold" else _wait_for_long_hold(url, prefix)
+
+
+def test_a_waiter_on_a_long_hold_does_not_poll_and_is_woken_by_the_release(redis_server, prefix):
+    released, (got, evalshas) = run_workers(
+        _hold_or_wait, [(redis_server.url, prefix, "hold"), (redis_server.url, prefix, "wait")]
+    )
+    assert 0 <= got - released < 0.3  # woken by the release, not by a timeout
+    # A 1.5 s wait: a handful of attempts (and the holder's release), not one per poll interval.
+    assert evalshas < 30

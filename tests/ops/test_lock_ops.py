@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from goscope_redis import LockTimeoutError, scripts
-from goscope_redis.effects import Call, Clock, Eval
+from goscope_redis.effects import Call, Clock, Eval, Sleep
 from goscope_redis.keys import KeySpace
 from goscope_redis.ops import lock as ops
 
@@ -14,55 +14,89 @@ from .scripted import drive
 KEYS = KeySpace("p:", "lock")
 
 
-def test_acquire_is_one_script_over_lock_and_fence_keys():
+LOCK_KEYS = ("p:lock:{job}", "p:lock:{job}:fence", "p:lock:{job}:poller", "p:lock:{job}:starving")
+
+
+def test_acquire_is_one_script_over_lock_fence_and_waiter_keys():
     effects, result = drive(ops.acquire(KEYS, "job", "me", 500), [[1, 7]])
     assert effects == [
-        Eval(scripts.LOCK_ACQUIRE, ("p:lock:{job}", "p:lock:{job}:fence"), ("me", 500))
+        Eval(
+            scripts.LOCK_ACQUIRE,
+            LOCK_KEYS,
+            ("me", 500, ops.ONE_TRY, b"50", b"200"),
+        )
     ]
-    assert result == ops.Acquired(True, 7, 7)
+    assert result == ops.Acquired(True, 7, 0)
 
 
-def test_acquire_refused_reports_holders_remaining_lease():
-    _, result = drive(ops.acquire(KEYS, "job", "me", 500), [[0, 321]])
-    assert not result.ok and result.retry_ms == 321
+def test_acquire_refused_reports_holders_remaining_lease_and_the_poll_role():
+    _, result = drive(ops.acquire(KEYS, "job", "me", 500), [[0, 321, 0]])
+    assert not result.ok and result.retry_ms == 321 and not result.poll
+    _, result = drive(ops.acquire(KEYS, "job", "me", 500, ops.WAITER), [[0, 321, 1]])
+    assert result.poll
 
 
-def test_release_wakes_waiters_through_signal_list():
+def test_release_wakes_waiters_through_signal_list_unless_one_polls():
     effects, ok = drive(ops.release(KEYS, "job", "me"), [1])
     assert ok is True
-    assert effects[0].keys == ("p:lock:{job}", "p:lock:{job}:signal")
+    assert effects[0].keys == ("p:lock:{job}", "p:lock:{job}:signal", "p:lock:{job}:poller")
 
 
 def test_waiting_acquire_blocks_on_signal_bounded_by_holder_lease():
     op = ops.acquire_waiting(KEYS, "job", "me", 500, None, max_block_s=5.0)
-    effects, token = drive(op, [[0, 250], (b"sig", b"1"), [1, 9]])
+    effects, token = drive(op, [[0, 250, 0], 0.0, (b"sig", b"1"), 0.001, [1, 9]])
     assert token == 9
-    assert effects[1] == Call(("BLPOP", "p:lock:{job}:signal", 0.251))
+    assert effects[0].args[2] == ops.WAITER  # a waiting acquire says so from its first try
+    assert effects[2] == Call(("BLPOP", "p:lock:{job}:signal", 0.251))
 
 
 def test_waiting_acquire_caps_block_at_max_block():
     op = ops.acquire_waiting(KEYS, "job", "me", 500, None, max_block_s=0.5)
-    effects, _ = drive(op, [[0, -1], None, [1, 3]])
-    assert effects[1] == Call(("BLPOP", "p:lock:{job}:signal", 0.5))
+    effects, _ = drive(op, [[0, -1, 0], 0.0, None, 0.5, [1, 3]])
+    assert effects[2] == Call(("BLPOP", "p:lock:{job}:signal", 0.5))
 
 
-def test_waiting_acquire_times_out_on_local_deadline():
+def test_the_poller_retries_after_a_short_local_sleep():
+    op = ops.acquire_waiting(KEYS, "job", "me", 500, None, max_block_s=5.0)
+    effects, token = drive(op, [[0, 9000, 1], 0.0, None, 0.005, [1, 4]])
+    assert token == 4
+    assert effects[2] == Sleep(ops.POLL_S)  # not a BLPOP: Redis times those out coarsely
+
+
+def test_a_waiter_past_the_starvation_limit_reserves_the_next_turn():
+    op = ops.acquire_waiting(KEYS, "job", "me", 500, None, max_block_s=5.0)
+    replies = [[0, 9000, 1], 0.0, None, ops.STARVE_S + 0.001, [0, 8000, 1], None, 0.06, [1, 5]]
+    effects, token = drive(op, replies)
+    assert token == 5
+    assert effects[4].args[2] == ops.STARVING
+    assert effects[5] == Sleep(ops.STARVED_POLL_S)  # reserved: retry at once after a release
+
+
+def test_waiting_acquire_times_out_on_local_deadline_and_leaves_the_waiters():
     op = ops.acquire_waiting(KEYS, "job", "me", 500, 100, max_block_s=5.0)
-    replies = [[0, 5000], 10.0, 10.0, None, [0, 4900], 10.2]
+    replies = iter([[0, 5000, 0], 10.0, 10.0, None, 10.2, [0, 4900, 0], 10.2, 1])
+    effects, reply = [], None
     with pytest.raises(LockTimeoutError):
-        drive(op, replies)
+        while True:
+            effects.append(op.send(reply))
+            reply = next(replies)
+    # Giving up drops the waiter's polling role and reserved turn (one script) before raising.
+    assert effects[-1] == Eval(
+        scripts.LOCK_ABANDON, ("p:lock:{job}:poller", "p:lock:{job}:starving"), ("me",)
+    )
 
 
 def test_wait_zero_tries_once():
     effects = []
     with pytest.raises(LockTimeoutError):
-        effects, _ = drive(ops.acquire_waiting(KEYS, "job", "me", 500, 0, 5.0), [[0, 10]])
+        effects, _ = drive(ops.acquire_waiting(KEYS, "job", "me", 500, 0, 5.0), [[0, 10, 0]])
     op = ops.acquire_waiting(KEYS, "job", "me", 500, 0, 5.0)
     effects, token = drive(op, [[1, 2]])
     assert token == 2 and len(effects) == 1 and not isinstance(effects[0], Clock)
+    assert effects[0].args[2] == ops.ONE_TRY
 
 
 def test_a_token_received_after_the_deadline_is_still_used():
     op = ops.acquire_waiting(KEYS, "job", "me", 500, 100, max_block_s=5.0)
-    _, token = drive(op, [[0, 5000], 10.0, 10.0, (b"s", b"1"), [1, 4]])
+    _, token = drive(op, [[0, 5000, 0], 10.0, 10.0, (b"s", b"1"), 10.2, [1, 4]])
     assert token == 4
