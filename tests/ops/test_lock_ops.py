@@ -23,7 +23,7 @@ def test_acquire_is_one_script_over_lock_fence_and_waiter_keys():
         Eval(
             scripts.LOCK_ACQUIRE,
             LOCK_KEYS,
-            ("me", 500, ops.ONE_TRY, b"50", b"200"),
+            ("me", 500, ops.ONE_TRY),
         )
     ]
     assert result == ops.Acquired(True, 7, 0)
@@ -46,7 +46,7 @@ def test_waiting_acquire_blocks_on_signal_bounded_by_holder_lease():
     op = ops.acquire_waiting(KEYS, "job", "me", 500, None, max_block_s=5.0)
     effects, token = drive(op, [[0, 250, 0], 0.0, (b"sig", b"1"), 0.001, [1, 9]])
     assert token == 9
-    assert effects[0].args[2] == ops.WAITER  # a waiting acquire says so from its first try
+    assert effects[0].args[2:] == (ops.WAITER, b"50", b"200")  # a waiter says so from the start
     assert effects[2] == Call(("BLPOP", "p:lock:{job}:signal", 0.251))
 
 
