@@ -26,7 +26,7 @@ SIGNAL_TTL_MS: Final = 60_000
 _MIN_BLOCK_S: Final = 0.005
 _LOCAL_WAIT_S: Final = 0.01
 """Waits this short sleep locally instead of blocking in Redis (see acquire_waiting)."""
-POLL_S: Final = 0.005
+POLL_S: Final = 0.002
 """How often the polling waiter retries."""
 STARVED_POLL_S: Final = 0.001
 """How often a waiter that has reserved the next turn retries (the lock is idle between the
