@@ -106,3 +106,31 @@ def test_lock_block_cancelled_releases_the_lock(redis_server, prefix):
         await client.aclose()
 
     asyncio.run(main())
+
+
+def test_a_cancelled_waiter_leaves_no_reserved_turn_behind(redis_server, prefix):
+    async def main() -> None:
+        client = redis.asyncio.Redis(port=redis_server.port)
+        adapter = AsyncRedisAdapter(client, prefix)
+        holder = await adapter.acquire("k", 5_000)
+        assert holder is not None
+
+        async def wait_for_it() -> None:
+            async with adapter.lock("k", 1_000):
+                pass
+
+        waiter = asyncio.ensure_future(wait_for_it())
+        await asyncio.sleep(0.15)  # long enough to poll and to reserve the next turn (50 ms)
+        waiter.cancel()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            pass
+        assert await client.exists(f"{prefix}lock:{{k}}:starving") == 0
+        assert await client.exists(f"{prefix}lock:{{k}}:poller") == 0
+        assert await holder.release()
+        taker = await adapter.acquire("k", 1_000)  # at once: nobody's turn stands in the way
+        assert taker is not None and await taker.release()
+        await client.aclose()
+
+    asyncio.run(main())

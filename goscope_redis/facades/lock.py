@@ -121,22 +121,26 @@ class AsyncLockAPI(AdapterCore):
     async def _acquire_waiting(self, key: str, ttl_ms: int, wait: int | None) -> AsyncLockHandle:
         owner = new_owner()
         op = ops.acquire_waiting(self._lock_keys, key, owner, ttl_ms, wait, self._max_block_s)
-        token: int = await self._compensated(run_async(op, self._client), key, owner)
+        token: int = await self._compensated(run_async(op, self._client), key, owner, waiter=True)
         return AsyncLockHandle(self, key, owner, token, ttl_ms)
 
     async def _lock_remaining(self, key: str, owner: str) -> int:
         return await run_async(ops.remaining(self._lock_keys, key, owner), self._client)
 
-    async def _compensated(self, attempt: Any, key: str, fresh_owner: str | None) -> Any:
+    async def _compensated(
+        self, attempt: Any, key: str, fresh_owner: str | None, waiter: bool = False
+    ) -> Any:
         # Cancelled after the script was sent, the lock may be ours without our knowing: release
         # it (shielded) so no orphan waits out its TTL. Only for owners we generated just now.
+        # A cancelled waiter also leaves the waiters, so its reserved turn blocks nobody.
         try:
             return await attempt
         except asyncio.CancelledError:
             if fresh_owner is not None:
-                await asyncio.shield(
-                    asyncio.ensure_future(
-                        run_async(ops.release(self._lock_keys, key, fresh_owner), self._client)
-                    )
-                )
+                await asyncio.shield(asyncio.ensure_future(self._undo(key, fresh_owner, waiter)))
             raise
+
+    async def _undo(self, key: str, owner: str, waiter: bool) -> None:
+        await run_async(ops.release(self._lock_keys, key, owner), self._client)
+        if waiter:
+            await run_async(ops.abandon(self._lock_keys, key, owner), self._client)

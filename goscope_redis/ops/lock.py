@@ -144,10 +144,14 @@ def acquire_waiting(
             yield from _give_up(keys, key, owner, wait_ms)
 
 
+def abandon(keys: KeySpace, key: str, owner: str) -> Op[None]:
+    """Leave the waiters of ``key``: drop ``owner``'s polling role and reserved turn, if any."""
+    yield Eval(scripts.LOCK_ABANDON, keys.family(key, _WAITER_KEYS), (owner,))
+
+
 def _give_up(keys: KeySpace, key: str, owner: str, wait_ms: int | None) -> Op[NoReturn]:
-    """Leave the waiters (drop a polling role or a reserved turn), then raise the timeout."""
-    rkeys = keys.family(key, _WAITER_KEYS)
-    yield Eval(scripts.LOCK_ABANDON, rkeys, (owner,))
+    """Leave the waiters, then raise the timeout."""
+    yield from abandon(keys, key, owner)
     raise LockTimeoutError(key, wait_ms)
 
 

@@ -1,7 +1,8 @@
 """Structured concurrency that carries the persistence adapter: ``scope()``.
 
-``async with scope(persistence=adapter) as s:`` gives an anyio task group whose tasks cannot
-outlive the block, plus the adapter's locks (released at exit at the latest), cache, shared
+``async with scope(persistence=adapter) as s:`` gives a block whose spawned tasks cannot
+outlive it (on asyncio the block's own task plus a task set made on the first spawn; on trio an
+anyio task group), plus the adapter's locks (released at exit at the latest), cache, shared
 circuit breakers, and tasks with idempotency, checkpoints, retries and timeouts. With a
 ``RedisAdapter`` the same helpers work in ``with scope(...) as s:`` for sync code.
 """
