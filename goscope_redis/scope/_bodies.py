@@ -33,7 +33,6 @@ class NativeBody:
     __slots__ = (
         "_baseline",
         "_exiting",
-        "_on_failure",
         "_requested",
         "_task",
         "_tasks",
