@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -28,10 +28,15 @@ class CacheSpec:
 
 def get(spec: CacheSpec, key: str, default: Any = None) -> Op[Any]:
     """``GET``; a miss (or a value failing its signature) returns ``default``."""
-    data = yield Call(("GET", spec.keys.key(key)))
+    return (yield from get_keyed(spec, key, spec.keys.key(key), default))
+
+
+def get_keyed(spec: CacheSpec, name: str, rkey: str, default: Any = None) -> Op[Any]:
+    """:func:`get` with the Redis key already made (``name`` is the key messages show)."""
+    data = yield Call(("GET", rkey))
     if data is None:
         return default
-    value = spec.codec.decode(key, data)
+    value = spec.codec.decode(name, data)
     return default if value is MISS else value
 
 
@@ -46,12 +51,13 @@ def get_with_ttl(spec: CacheSpec, key: str, default: Any = None) -> Op[tuple[Any
 
 def set_(spec: CacheSpec, key: str, value: Any, ttl_ms: int | None) -> Op[None]:
     """``SET`` with a millisecond TTL (``PX``), or without expiry."""
-    rkey = spec.keys.key(key)
-    data = spec.codec.encode(key, value)
-    if ttl_ms is None:
-        yield Call(("SET", rkey, data))
-    else:
-        yield Call(("SET", rkey, data, "PX", ttl_ms))
+    yield from set_keyed(spec, key, spec.keys.key(key), value, ttl_ms)
+
+
+def set_keyed(spec: CacheSpec, name: str, rkey: str, value: Any, ttl_ms: int | None) -> Op[None]:
+    """:func:`set_` with the Redis key already made (``name`` is the key messages show)."""
+    data = spec.codec.encode(name, value)
+    yield Call(("SET", rkey, data) if ttl_ms is None else ("SET", rkey, data, "PX", ttl_ms))
 
 
 def add(spec: CacheSpec, key: str, value: Any, ttl_ms: int | None) -> Op[bool]:
@@ -94,16 +100,26 @@ def incr(spec: CacheSpec, key: str, delta: int, must_exist: bool = False) -> Op[
 def get_many(spec: CacheSpec, keys: Iterable[str]) -> Op[dict[str, Any]]:
     """``MGET`` (one round trip; a pipeline of ``GET`` on Cluster); misses are left out."""
     user_keys = list(keys)
-    rkeys = [spec.keys.key(k) for k in user_keys]
+    return (yield from get_many_keyed(spec, user_keys, [spec.keys.key(k) for k in user_keys]))
+
+
+def get_many_keyed(
+    spec: CacheSpec,
+    keys: Sequence[Any],
+    rkeys: Sequence[str],
+    label: Callable[[Any], str] | None = None,
+) -> Op[dict[Any, Any]]:
+    """:func:`get_many` with the Redis keys already made: ``rkeys[i]`` is that of ``keys[i]``;
+    ``label(key)`` names a key in messages (default: the key itself)."""
     if not rkeys:
         return {}
     if spec.cluster:
         replies = yield Batch([Call(("GET", k)) for k in rkeys])
+        # A pipeline reports a failed GET as its exception: treat it as a miss.
+        replies = [None if isinstance(data, Exception) else data for data in replies]
     else:
         replies = yield Call(("MGET", *rkeys))
-    if spec.cluster:  # a pipeline reports a failed GET as its exception: treat it as a miss
-        replies = [None if isinstance(data, Exception) else data for data in replies]
-    return spec.codec.decode_many(user_keys, replies)
+    return spec.codec.decode_many(keys, replies, label)
 
 
 def set_many(spec: CacheSpec, mapping: Mapping[str, Any], ttl_ms: int | None) -> Op[None]:

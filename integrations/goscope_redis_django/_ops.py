@@ -7,58 +7,25 @@ Django made them (``KEY_PREFIX:VERSION:key``); the core key space wraps them in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 from redis.exceptions import ResponseError
 
 from goscope_redis import scripts
-from goscope_redis.codecs.codec import MISS
 from goscope_redis.effects import Batch, Call, Eval, Op
+from goscope_redis.ops import cache as cache_ops
 from goscope_redis.ops.cache import CacheSpec
 
 EXPIRED: Final = -1
 """A TTL meaning "expire now" (Django's ``timeout=0`` or a negative timeout)."""
 
 
-# The three hot operations, with the Redis keys already made: the backend remembers them
-# (see ``BackendCore._keyed``). Otherwise as in :mod:`goscope_redis.ops.cache`; ``name`` is the
-# Django key, which messages show.
-
-
-def get(spec: CacheSpec, name: str, rkey: str, default: Any = None) -> Op[Any]:
-    """``GET``; a miss (or a value failing its signature) returns ``default``."""
-    data = yield Call(("GET", rkey))
-    if data is None:
-        return default
-    value = spec.codec.decode(name, data)
-    return default if value is MISS else value
-
-
-def set_(spec: CacheSpec, name: str, rkey: str, value: Any, ttl_ms: int | None) -> Op[None]:
-    """``SET`` with a millisecond TTL (``PX``), or without expiry."""
-    data = spec.codec.encode(name, value)
-    yield Call(("SET", rkey, data) if ttl_ms is None else ("SET", rkey, data, "PX", ttl_ms))
-
-
-def get_many(
-    spec: CacheSpec,
-    keys: Sequence[Any],
-    rkeys: Sequence[str],
-    label: Callable[[Any], str] | None = None,
-) -> Op[dict[Any, Any]]:
-    """``MGET`` (a pipeline of ``GET`` on Cluster): ``{key: value}``, misses left out.
-
-    ``rkeys[i]`` is the Redis key of ``keys[i]``; ``label(key)`` is the Django key (messages).
-    """
-    if not rkeys:
-        return {}
-    if spec.cluster:
-        replies = yield Batch([Call(("GET", k)) for k in rkeys])
-        replies = [None if isinstance(r, Exception) else r for r in replies]
-    else:
-        replies = yield Call(("MGET", *rkeys))
-    return spec.codec.decode_many(keys, replies, label)
+# The three hot operations take the Redis keys already made (the backend remembers them, see
+# ``BackendCore._keyed``): the core's keyed forms, with ``name`` the Django key messages show.
+get = cache_ops.get_keyed
+set_ = cache_ops.set_keyed
+get_many = cache_ops.get_many_keyed
 
 
 def exists(spec: CacheSpec, key: str) -> Op[bool]:
