@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import redis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -85,7 +86,7 @@ def test_unreachable_redis_errors_and_fallback_logs_do_not_echo_it(prefix, caplo
 def test_async_errors_do_not_echo_it(prefix, caplog):
     async def main() -> list[BaseException]:
         url = f"redis://user:{PASSWORD}@127.0.0.1:{free_port()}/0"
-        adapter = AsyncRedisAdapter.from_url(url, prefix, retry=Retry(NoBackoff(), 0))
+        adapter = AsyncRedisAdapter.from_url(url, prefix, retry=AsyncRetry(NoBackoff(), 0))
         errors = []
         try:
             await adapter.idempotency.begin("charge:1")
