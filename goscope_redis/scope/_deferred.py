@@ -25,11 +25,17 @@ class DeferredScope(Deferred):
     __slots__ = ("_baseline", "_method", "_path", "_persistence", "_task", "scope")
 
     def __init__(
-        self, persistence: AsyncRedisAdapter | None, task: asyncio.Task[Any], method: str, path: str
+        self,
+        persistence: AsyncRedisAdapter | None,
+        task: asyncio.Task[Any] | None,
+        method: str,
+        path: str,
     ) -> None:
+        """``task`` is the request's; ``None`` only when ``scope`` is set at once to an entered
+        scope (off asyncio, where nothing can be deferred)."""
         self._persistence = persistence
         self._task = task
-        self._baseline = task.cancelling()
+        self._baseline = 0 if task is None else task.cancelling()
         self._method = method
         self._path = path
         self.scope: AsyncScope | None = None
@@ -38,6 +44,7 @@ class DeferredScope(Deferred):
         """The request's scope, entered on the request's task the first time it is asked for."""
         found = self.scope
         if found is None:
+            assert self._task is not None, "a DeferredScope without a task has its scope set"
             body = NativeBody(self._task, None, self._baseline)
             name = f"{self._method} {self._path}"
             found = self.scope = AsyncScope._adopt(self._persistence, name, body)

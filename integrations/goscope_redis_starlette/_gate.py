@@ -32,7 +32,7 @@ from goscope_redis.http_idempotency import (
 )
 from goscope_redis.idempotency import AsyncRedisIdempotencyAdapter
 from goscope_redis.idempotency_records import Claim
-from goscope_redis_starlette._asgi import header_value, header_values, send_response
+from goscope_redis_starlette._asgi import HEADER_NAME, header_value, header_values, send_response
 from goscope_redis_starlette._body import BodyFault, read_body, replaying
 from goscope_redis_starlette._recorder import ResponseRecorder
 from goscope_redis_starlette.config import IdempotencyConfig
@@ -64,12 +64,8 @@ class IdempotencyGate:
             return False
         if self._required:
             return True
-        header = self._header
-        # A plain loop, not any(<generator>): this runs on every request and is faster.
-        for name, _ in scope["headers"]:  # noqa: SIM110
-            if name == header:
-                return True
-        return False
+        # The membership test runs in C (no Python loop): this is on every request's path.
+        return self._header in map(HEADER_NAME, scope["headers"])
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, run: Runner) -> None:
         """Validate the key, then replay, refuse (400/409/413/422/503) or run the request once."""

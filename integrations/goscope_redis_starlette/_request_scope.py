@@ -2,13 +2,14 @@
 
 The scope is bound in the request's own task, around the app, so it is what
 ``current_scope()`` returns in the handler (and in threadpool handlers, which copy the context),
-and it is ``request.state.scope``. A :class:`DisconnectWatch` cancels it when the client goes
+and it is ``request.state.scope``. Its :class:`RequestWatch` cancels it when the client goes
 away mid-request. When the app returns, leaving the scope awaits its tasks and releases the
 locks still held. Creating the scope touches no Redis.
 
-On asyncio the scope is deferred (:class:`~goscope_redis.scope._deferred.DeferredScope`): it
-comes into being the first time the handler, a disconnect or a dependency asks for it, so a
-request that never uses it pays for one small object, not for a scope.
+On asyncio the scope is deferred (``RequestWatch`` is a
+:class:`~goscope_redis.scope._deferred.DeferredScope`): it comes into being the first time the
+handler, a disconnect or a dependency asks for it, so a request that never uses it pays for one
+small object, not for a scope.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from goscope_redis.adapter import AsyncRedisAdapter
 from goscope_redis.scope import AsyncScope
 from goscope_redis.scope._context import CURRENT
-from goscope_redis.scope._deferred import DeferredScope
-from goscope_redis_starlette._disconnect import DisconnectWatch
+from goscope_redis_starlette._asgi import HEADER_NAME
+from goscope_redis_starlette._disconnect import RequestWatch
 
 
 async def run_in_scope(
@@ -31,41 +32,42 @@ async def run_in_scope(
     """Call ``app`` for one HTTP request inside a fresh scope bound to the request."""
     # Reading the first message here (for most requests the whole body, already buffered by
     # the server) lets the watch start at once without racing the app for ``receive``.
-    first = None if _expects_continue(scope) else await receive()
-    watch = DisconnectWatch(receive, send, first)
+    # (The membership test runs in C; _expects_continue only for a request with the header.)
+    expect = b"expect" in map(HEADER_NAME, scope["headers"]) and _expects_continue(scope)
+    first = None if expect else await receive()
     try:
         task = asyncio.current_task()
-    except RuntimeError:  # not asyncio (trio): enter a real scope up front
+    except RuntimeError:  # not asyncio (trio)
         task = None
-    if task is None:
+    if task is None:  # nothing to defer to: enter a real scope up front
+        watch = RequestWatch(adapter, None, scope, receive, send, first)
         await _run_entered(app, adapter, scope, watch)
         return
-    deferred = DeferredScope(adapter, task, scope["method"], scope["path"])
-    watch.on_disconnect = deferred.cancel
-    watch.start()
-    scope["state"] = RequestState(scope.get("state"), deferred)
-    token = CURRENT.set(deferred)
+    request = RequestWatch(adapter, task, scope, receive, send, first)
+    request.start(task.get_loop())
+    scope["state"] = RequestState.of(scope, request)
+    token = CURRENT.set(request)
     try:
-        await app(scope, watch.receive, watch.send)
+        await app(scope, request.receive, request.send)
     except BaseException as exc:
-        watch.stop()
+        request.stop()
         CURRENT.reset(token)
-        if deferred.scope is None or not await deferred.close(type(exc), exc, exc.__traceback__):
+        if request.scope is None or not await request.close(type(exc), exc, exc.__traceback__):
             raise
     else:
-        watch.stop()
+        request.stop()
         CURRENT.reset(token)
-        if deferred.scope is not None:  # the request used its scope: leave it
-            await deferred.close(None, None, None)
+        if request.scope is not None:  # the request used its scope: leave it
+            await request.close(None, None, None)
 
 
 async def _run_entered(
-    app: ASGIApp, adapter: AsyncRedisAdapter | None, scope: Scope, watch: DisconnectWatch
+    app: ASGIApp, adapter: AsyncRedisAdapter | None, scope: Scope, watch: RequestWatch
 ) -> None:
     async with AsyncScope(adapter, name=f"{scope['method']} {scope['path']}") as request:
-        watch.on_disconnect = request.cancel
-        watch.start()
-        scope["state"] = RequestState(scope.get("state"), request)
+        watch.scope = request
+        watch.start(None)
+        scope["state"] = RequestState.of(scope, watch)
         try:
             await app(scope, watch.receive, watch.send)
         finally:
@@ -81,14 +83,19 @@ class RequestState(dict[str, Any]):
 
     __slots__ = ("_scope",)
 
-    def __init__(self, state: dict[str, Any] | None, request: DeferredScope | AsyncScope) -> None:
-        if state:
-            super().__init__(state)
-        self._scope = request
+    _scope: RequestWatch
+
+    @classmethod
+    def of(cls, scope: Scope, request: RequestWatch) -> RequestState:
+        """The state for the ASGI ``scope`` of ``request``."""
+        state = scope.get("state")
+        # dict's own constructor, no Python __init__: this runs on every request.
+        found = cls(state) if state else cls()
+        found._scope = request
+        return found
 
     def _request_scope(self) -> AsyncScope:
-        found = self._scope
-        return found.resolve() if isinstance(found, DeferredScope) else found
+        return self._scope.resolve()
 
     def __missing__(self, key: str) -> Any:
         if key == "scope":

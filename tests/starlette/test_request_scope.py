@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -514,3 +516,41 @@ async def test_url_middleware_serves_keyed_requests(
         middleware = middleware.app  # type: ignore[attr-defined]
     assert middleware.adapter is not None
     await middleware.adapter.disconnect()
+
+
+class _Connection:
+    """What a server passes per request: its receive and send hold the ASGI scope (as
+    uvicorn's do), so a link from the scope back to them would make a cycle."""
+
+    def __init__(self) -> None:
+        self.scope: dict[str, Any] = {
+            "type": "http",
+            "method": "POST",
+            "path": "/orders",
+            "headers": [(b"content-type", b"application/json")],
+            "state": {},
+        }
+
+    async def receive(self) -> Message:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(self, message: Message) -> None:
+        pass
+
+
+async def test_a_finished_request_is_freed_without_the_garbage_collector() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    middleware = GoScopeMiddleware(app)
+    connection = _Connection()
+    await middleware(connection.scope, connection.receive, connection.send)
+    gone = weakref.ref(connection)
+    gc.disable()  # reference counting alone must free it: a cycle would wait for a collection
+    try:
+        del connection
+        assert gone() is None
+    finally:
+        gc.enable()
