@@ -15,6 +15,7 @@ import redis
 import redis.asyncio
 from redis.exceptions import NoScriptError, ResponseError
 
+from goscope_redis._packing import packed
 from goscope_redis.effects import Batch, Call, Clock, Effect, Eval, NodeCall, Primaries, Sleep
 
 T = TypeVar("T")
@@ -58,7 +59,11 @@ def _call_fast(client: Any, args: tuple[Any, ...]) -> Any:
     pool = client.connection_pool
     conn = pool.get_connection()
     try:
-        conn.send_command(*args)
+        data = packed(conn, args)
+        if data is None:
+            conn.send_command(*args)
+        else:
+            conn.send_packed_command(data)
         return conn.read_response()
     except ResponseError:
         raise  # an error reply: the connection is still in sync
@@ -134,7 +139,11 @@ async def _call_fast_async(client: Any, args: tuple[Any, ...]) -> Any:
     pool = client.connection_pool
     conn = await pool.get_connection()
     try:
-        await conn.send_command(*args)
+        data = packed(conn, args)
+        if data is None:
+            await conn.send_command(*args)
+        else:
+            await conn.send_packed_command(data)
         return await conn.read_response()
     except ResponseError:
         raise
