@@ -61,7 +61,16 @@ def app_from_env() -> Starlette:
     ``layer`` is the middleware with its request scope and disconnect watch taken out (the
     app called straight from the key check): the floor of any pure-ASGI layer there, so the
     bench can show what the scope and the watch themselves cost.
+
+    ``GOSCOPE_BENCH_WATCH_AFTER_S`` overrides when the disconnect watcher starts: under valgrind
+    (``instructions.py``) a request runs ~50x slower and would outlive the usual 20 ms, so it
+    would start a watcher that the same request at full speed never starts.
     """
+    watch_after = os.environ.get("GOSCOPE_BENCH_WATCH_AFTER_S")
+    if watch_after:
+        import goscope_redis_starlette._disconnect as disconnect
+
+        disconnect.WATCH_AFTER_S = float(watch_after)
     mode = os.environ.get("GOSCOPE_BENCH_MODE", "bare")
     if mode == "bare":
         return build()
