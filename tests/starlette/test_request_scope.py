@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from starlette.websockets import WebSocket
 from goscope_redis import AsyncRedisAdapter, AsyncScope, current_scope
 from goscope_redis.http_idempotency import scoped_key
 from goscope_redis.keys import KeySpace
+from goscope_redis.scope._deferred import DeferredScope
 from goscope_redis.testing import free_port
 from goscope_redis_starlette import GoScopeMiddleware, IdempotencyConfig, get_scope
 from tests.starlette.apps import LOCK_KEY, Probe, build
@@ -95,19 +97,36 @@ async def test_sync_endpoint_in_the_threadpool_sees_the_request_scope() -> None:
 
 
 async def test_a_request_that_never_asks_for_its_scope_creates_none() -> None:
-    states: list[Any] = []
+    watches: list[Any] = []
 
     async def endpoint(request: Request) -> PlainTextResponse:
-        states.append(request.scope["state"])
+        watches.append(request.scope["state"]._scope)  # the request's RequestWatch
         return PlainTextResponse("ok")
 
     app = Starlette(routes=[Route("/", endpoint)])
     app.add_middleware(GoScopeMiddleware)
     async with client_for(app) as client:
         assert (await client.get("/")).text == "ok"
-    (state,) = states
-    if not isinstance(state._scope, AsyncScope):  # asyncio: deferred, and never created
-        assert state._scope.scope is None
+    (watch,) = watches
+    if watch._task is not None:  # asyncio: deferred, and never created (trio enters one)
+        assert watch.scope is None
+
+
+async def test_the_deferred_scope_of_a_finished_request_cannot_be_created() -> None:
+    async def request() -> None:
+        pass
+
+    task = asyncio.get_running_loop().create_task(request())
+    done = DeferredScope(None, task, "GET", "/over")
+    await task
+    with pytest.raises(RuntimeError, match="'GET /over' is over"):
+        done.resolve()
+    gone = DeferredScope(None, asyncio.get_running_loop().create_task(request()), "GET", "/")
+    await asyncio.sleep(0)  # it runs, ends, and nothing holds it (the deferred's link is weak)
+    gc.collect()
+    assert gone._task is not None and gone._task() is None
+    with pytest.raises(RuntimeError, match="is over"):
+        gone.resolve()
 
 
 async def test_the_request_scope_is_one_object_however_it_is_reached() -> None:
