@@ -7,6 +7,7 @@ In-process cases call :func:`build` directly; the uvicorn cases serve
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -22,6 +23,8 @@ if _INTEGRATIONS not in sys.path:
     sys.path.append(_INTEGRATIONS)
 
 from goscope_redis import AsyncRedisAdapter  # noqa: E402
+from goscope_redis.scope._context import CURRENT  # noqa: E402
+from goscope_redis.scope._deferred import DeferredScope  # noqa: E402
 from goscope_redis_starlette import GoScopeMiddleware, IdempotencyConfig  # noqa: E402
 
 BODY = b'{"sku": "widget-42", "qty": 2}'
@@ -55,12 +58,51 @@ async def _layer_only(app, adapter, scope, receive, send):  # type: ignore[no-un
     await app(scope, receive, send)
 
 
+async def _bind_only(app, adapter, scope, receive, send):  # type: ignore[no-untyped-def]
+    """The least a request scope can cost: a deferred scope, bound in the context variable."""
+    task = asyncio.current_task()
+    deferred = DeferredScope(adapter, task, scope["method"], scope["path"])
+    token = CURRENT.set(deferred)
+    try:
+        await app(scope, receive, send)
+    finally:
+        CURRENT.reset(token)
+
+
+async def _bind_and_wrap(app, adapter, scope, receive, send):  # type: ignore[no-untyped-def]
+    """``_bind_only`` plus the least a disconnect watch needs: the first message read ahead
+    and the app's ``receive``/``send`` wrapped (closures; no watcher, no sweeper, no state)."""
+    pending = await receive()
+    complete = False
+
+    async def app_receive():  # type: ignore[no-untyped-def]
+        nonlocal pending
+        if pending is not None:
+            message, pending = pending, None
+            return message
+        return await receive()
+
+    def app_send(message):  # type: ignore[no-untyped-def]
+        nonlocal complete
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            complete = True
+        return send(message)
+
+    await _bind_only(app, adapter, scope, app_receive, app_send)
+
+
+STAND_INS = {"layer": _layer_only, "bind": _bind_only, "wrap": _bind_and_wrap}
+"""Bench-only replacements for the middleware's per-request scope (``run_in_scope``): each is
+a step of the ASGI floor study (``study_asgi_floor.py``)."""
+
+
 def app_from_env() -> Starlette:
     """The uvicorn factory: bare, or with the middleware on the bench's Redis.
 
     ``layer`` is the middleware with its request scope and disconnect watch taken out (the
     app called straight from the key check): the floor of any pure-ASGI layer there, so the
-    bench can show what the scope and the watch themselves cost.
+    bench can show what the scope and the watch themselves cost. ``bind`` and ``wrap`` are
+    the further steps of :data:`STAND_INS`.
 
     ``GOSCOPE_BENCH_WATCH_AFTER_S`` overrides when the disconnect watcher starts: under valgrind
     (``instructions.py``) a request runs ~50x slower and would outlive the usual 20 ms, so it
@@ -74,10 +116,10 @@ def app_from_env() -> Starlette:
     mode = os.environ.get("GOSCOPE_BENCH_MODE", "bare")
     if mode == "bare":
         return build()
-    if mode == "layer":
+    if mode in STAND_INS:
         import goscope_redis_starlette.middleware as middleware
 
-        middleware.run_in_scope = _layer_only  # type: ignore[assignment]
+        middleware.run_in_scope = STAND_INS[mode]  # type: ignore[assignment]
     return build(
         url=os.environ["GOSCOPE_BENCH_REDIS_URL"], prefix=os.environ["GOSCOPE_BENCH_PREFIX"]
     )

@@ -42,6 +42,7 @@ SUITES = (
     "cases_django",
     "study_floor",
     "study_django_floor",
+    "study_asgi_floor",
     "study_clear",
     "study_memory",
 )
