@@ -129,7 +129,7 @@ def uvicorn_server(env_vars: dict[str, str], cpus: list[int]) -> Iterator[int]:
     )
     try:
         pin_pid(proc.pid, cpus)
-        _wait_ready(port, proc)
+        wait_ready(port, proc)
         pin_pid(proc.pid, cpus)  # threads started during start-up too
         yield port
     finally:
@@ -143,10 +143,11 @@ def uvicorn_server(env_vars: dict[str, str], cpus: list[int]) -> Iterator[int]:
             proc.wait()
 
 
-def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
+def wait_ready(port: int, proc: subprocess.Popen[bytes], deadline_s: float = 30) -> None:
+    """Wait until the server on ``port`` answers ``/health`` (``proc`` is the server)."""
     import socket
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"uvicorn exited with {proc.returncode}")
@@ -157,4 +158,4 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
                     return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError("uvicorn did not become ready within 30 s")
+    raise RuntimeError(f"uvicorn did not become ready within {deadline_s:.0f} s")

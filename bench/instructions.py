@@ -28,7 +28,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -122,33 +121,17 @@ def _serve(mode: str, redis_url: str, out: Path) -> tuple[subprocess.Popen[bytes
     return proc, port
 
 
-def _ready(port: int, deadline_s: float = 180) -> None:
-    import socket
-
-    deadline = time.monotonic() + deadline_s
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-                sock.sendall(b"GET /health HTTP/1.1\r\nHost: bench\r\n\r\n")
-                if sock.recv(64).startswith(b"HTTP/1.1 200"):
-                    return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-
-
 def _asgi_mode(mode: str, redis_url: str, workdir: Path) -> float:
     """Instructions per request of one uvicorn worker in ``mode``."""
     from asgi_app import BODY
-    from asgi_load import load, request_bytes
+    from asgi_load import load, request_bytes, wait_ready
 
     out = workdir / f"asgi.{mode}"
     proc, port = _serve(mode, redis_url, out)
     request = request_bytes("/orders", BODY, {})
     loop = asyncio.new_event_loop()
     try:
-        _ready(port)
+        wait_ready(port, proc, deadline_s=180)  # valgrind starts Python slowly
         loop.run_until_complete(load(port, 300, lambda i: request, 201))  # warm
         subprocess.run(["callgrind_control", "-z", str(proc.pid)], capture_output=True, check=True)
         loop.run_until_complete(load(port, REQUESTS, lambda i: request, 201))
