@@ -17,9 +17,16 @@ local owner = ARGV[1]
 
 local function issue()
   local now = redis.call('TIME')
-  local token = math.max(tonumber(redis.call('GET', KEYS[2]) or '0') + 1, now[1] * 1000000 + now[2])
-  redis.call('SET', KEYS[2], string.format('%.0f', token))
-  return token
+  local clock = now[1] * 1000000 + now[2]
+  -- One SET ... GET writes the usual token (the clock) and reads the last one in a single call;
+  -- only when the last token is not below the clock (two in one microsecond, or a clock behind
+  -- the counter) is it corrected to last + 1.
+  local last = tonumber(redis.call('SET', KEYS[2], string.format('%.0f', clock), 'GET') or '0')
+  if last < clock then
+    return clock
+  end
+  redis.call('SET', KEYS[2], string.format('%.0f', last + 1))
+  return last + 1
 end
 
 -- Uncontended (no waiter keys): take it straight away.

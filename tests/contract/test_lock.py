@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from goscope_redis import LockLostError, LockTimeoutError
+from goscope_redis.keys import KeySpace
 
 
 def test_acquire_returns_handle_with_fencing_token(adapter):
@@ -39,6 +40,19 @@ def test_fencing_tokens_increase_even_after_expiry(adapter):
     handle.release()
     tokens.append(adapter.acquire("job", 1_000).fencing_token)
     assert tokens == sorted(set(tokens))
+
+
+def test_a_counter_ahead_of_the_clock_still_gives_a_higher_token(adapter, raw, prefix):
+    # Tokens are max(last + 1, Redis TIME in µs): a counter already past the clock (two tokens
+    # in one microsecond, or a server clock that stepped back) goes on from the counter.
+    fence = KeySpace(prefix, "lock").key("job") + ":fence"
+    ahead = 5 * 10**15  # µs: the year 2128, yet below 2^53 (Lua numbers are doubles)
+    raw.set(fence, str(ahead))
+    handle = adapter.acquire("job", 5_000)
+    assert handle.fencing_token == ahead + 1
+    handle.release()
+    assert adapter.acquire("job", 5_000).fencing_token == ahead + 2
+    assert int(raw.get(fence)) == ahead + 2
 
 
 def test_release_by_non_owner_keeps_lock(adapter):
