@@ -22,7 +22,8 @@ server's own ``receive()`` with a done-callback, the cheapest form of it. Off as
 scopes without persistence) the watch is passive: the disconnect is seen when the app asks.
 
 Why one object is both the deferred scope and the watch: it is created for every request, and
-one object with one constructor is measurably cheaper than two objects wired together.
+one object with one constructor runs fewer instructions than two objects wired together
+(``bench/instructions.py`` counts them).
 """
 
 from __future__ import annotations
