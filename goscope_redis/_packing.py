@@ -31,7 +31,7 @@ def packed(connection: Any, args: tuple[Any, ...]) -> list[bytes] | None:
         return None
     name = args[0]
     if " " in name if isinstance(name, str) else b" " in name:
-        return None  # redis-py splits "CONFIG GET" into two words; it does it, then
+        return None  # redis-py splits "CONFIG GET" into two words: leave that to it
     try:
         return [_pack_command(args)]
     except (TypeError, UnicodeError):

@@ -125,8 +125,8 @@ class RequestWatch(DeferredScope):
 
         Letting go matters: the ASGI scope holds this object (as ``state["scope"]``) and the
         server's ``receive`` holds the ASGI scope, a cycle that only the garbage collector could
-        free, and under load that costs more than everything else here. Whatever in the
-        request's scope still asks afterwards hears that the client is gone.
+        free; left in place, it cost several % of uvicorn throughput. Whatever in the request's
+        scope still asks afterwards hears that the client is gone.
         """
         self._armed = False
         bucket = self._bucket
@@ -216,7 +216,7 @@ class _Sweeper:
 
     def _tick(self) -> None:
         due, self._old, self._young = self._old, self._young, {}
-        for watch in list(due):  # a copy: starting a watcher may end a request
+        for watch in due:  # nothing here ends a request: a watcher only starts (a task)
             watch._watch_due()
         # Keep ticking while anything is pending; an idle loop holds no timer.
         self._timer = self.loop.call_later(WATCH_AFTER_S, self._tick) if self._old else None

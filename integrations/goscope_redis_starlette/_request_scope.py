@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from goscope_redis.adapter import AsyncRedisAdapter
 from goscope_redis.scope import AsyncScope
 from goscope_redis.scope._context import CURRENT
-from goscope_redis_starlette._asgi import HEADER_NAME
+from goscope_redis_starlette._asgi import HEADER_NAME, header_value
 from goscope_redis_starlette._disconnect import RequestWatch
 
 
@@ -115,7 +115,5 @@ class RequestState(dict[str, Any]):
 def _expects_continue(scope: Scope) -> bool:
     # With "Expect: 100-continue" the server sends "100 Continue" on the first receive();
     # reading ahead would invite an upload the app may want to refuse unread.
-    for name, value in scope["headers"]:
-        if name == b"expect":
-            return bool(value.lower() == b"100-continue")
-    return False
+    value = header_value(scope, b"expect")
+    return value is not None and value.lower() == "100-continue"

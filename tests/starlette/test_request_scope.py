@@ -573,3 +573,29 @@ async def test_a_finished_request_is_freed_without_the_garbage_collector() -> No
         assert gone() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(
+    ("expect", "reads"),
+    [(b"100-continue", 0), (b"100-Continue", 0), (b"something-else", 1), (None, 1)],
+)
+async def test_expect_100_continue_is_not_read_ahead(expect: bytes | None, reads: int) -> None:
+    # The server answers "100 Continue" on the first receive(): an app that refuses the upload
+    # unread (here 413 at once) must not have it invited by the middleware reading ahead.
+    received: list[Message] = []
+
+    async def receive() -> Message:
+        received.append({"type": "http.request", "body": b"{}", "more_body": False})
+        return received[-1]
+
+    async def send(message: Message) -> None:
+        pass
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 413, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    headers = [(b"content-length", b"2")] + ([] if expect is None else [(b"expect", expect)])
+    scope = {"type": "http", "method": "PUT", "path": "/upload", "headers": headers}
+    await GoScopeMiddleware(app)(scope, receive, send)
+    assert len(received) == reads
