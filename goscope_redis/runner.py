@@ -15,6 +15,7 @@ import redis
 import redis.asyncio
 from redis.exceptions import NoScriptError, ResponseError
 
+from goscope_redis._lane import async_lane_of, lane_of
 from goscope_redis._packing import packed
 from goscope_redis.effects import Batch, Call, Clock, Effect, Eval, NodeCall, Primaries, Sleep
 
@@ -48,16 +49,13 @@ def is_cluster(client: Any) -> bool:
     return isinstance(client, RedisCluster | AsyncRedisCluster)
 
 
-def _call_fast(client: Any, args: tuple[Any, ...]) -> Any:
-    """Send one command on a pooled connection, skipping redis-py's per-call bookkeeping.
+class _Lost(Exception):
+    """The connection broke before the reply came (the cause says how): retry via the client."""
 
-    redis-py 8 wraps every command in retry closures and metrics hooks (about 3 µs, a tenth of
-    a loopback round trip). On the happy path we do only what matters: borrow, send, read,
-    return. On a connection error we drop the connection and hand the command to
-    ``execute_command``, so reconnects and the client's retry policy behave exactly as before.
-    """
-    pool = client.connection_pool
-    conn = pool.get_connection()
+
+def _exchange(conn: Any, args: tuple[Any, ...]) -> Any:
+    """Send one command on ``conn`` and read its reply; a broken connection raises :class:`_Lost`
+    after it is disconnected."""
     try:
         data = packed(conn, args)
         if data is None:
@@ -69,19 +67,46 @@ def _call_fast(client: Any, args: tuple[Any, ...]) -> Any:
         raise  # an error reply: the connection is still in sync
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         conn.disconnect()
-        pool.release(conn)
-        conn = None
-        if isinstance(exc, redis.TimeoutError) and not client.get_retry().get_retries():
-            # The client asked for no retries: a second attempt would double the time a caller
-            # waits on a stalled server (the fault suite bounds it at one socket timeout).
-            raise
-        return client.execute_command(*args)
+        raise _Lost from exc
     except BaseException:
         conn.disconnect()  # interrupted mid-reply: never reuse a desynced connection
         raise
-    finally:
-        if conn is not None:
-            pool.release(conn)
+
+
+def _call_fast(client: Any, args: tuple[Any, ...]) -> Any:
+    """Send one command on the client's lane, or a pooled connection, skipping redis-py's
+    per-call bookkeeping.
+
+    redis-py 8 wraps every command in retry closures and metrics hooks (about 3 µs, a tenth of
+    a loopback round trip), and its pool spends as much again per borrow and return (see
+    :mod:`goscope_redis._lane`). On the happy path we do only what matters: send, read, return.
+    On a connection error the connection is dropped and the command handed to
+    ``execute_command``, so reconnects and the client's retry policy behave exactly as before.
+    """
+    try:
+        lane = lane_of(client)
+        if lane.open and lane.busy.acquire(False):
+            try:
+                return _exchange(lane.borrowed(client.connection_pool), args)
+            finally:
+                lane.busy.release()
+        pool = client.connection_pool
+        conn = pool.get_connection()
+        try:
+            return _exchange(conn, args)
+        finally:
+            pool.release(conn)  # before any retry: a small pool may have no other connection
+    except _Lost as lost:
+        cause = lost.__cause__
+    _raise_unless_retried(client, cause)
+    return client.execute_command(*args)
+
+
+def _raise_unless_retried(client: Any, cause: BaseException | None) -> None:
+    if isinstance(cause, redis.TimeoutError) and not client.get_retry().get_retries():
+        # The client asked for no retries: a second attempt would double the time a caller
+        # waits on a stalled server (the fault suite bounds it at one socket timeout).
+        raise cause
 
 
 def _perform_sync(client: Any, effect: Effect) -> Any:
@@ -130,14 +155,12 @@ def fast_path_async_client(client: Any) -> bool:
     )
 
 
-async def _call_fast_async(client: Any, args: tuple[Any, ...]) -> Any:
-    """The async twin of :func:`_call_fast` (redis.asyncio spends ~6 µs a call on bookkeeping).
+async def _exchange_async(conn: Any, args: tuple[Any, ...]) -> Any:
+    """The async twin of :func:`_exchange`.
 
-    A cancellation mid-command disconnects the connection before it goes back to the pool, so a
-    late reply can never be read by the next caller (the CVE-2023-28859 class of bug).
+    A cancellation mid-command disconnects the connection before anyone reuses it, so a late
+    reply can never be read by the next caller (the CVE-2023-28859 class of bug).
     """
-    pool = client.connection_pool
-    conn = await pool.get_connection()
     try:
         data = packed(conn, args)
         if data is None:
@@ -149,17 +172,32 @@ async def _call_fast_async(client: Any, args: tuple[Any, ...]) -> Any:
         raise
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         await conn.disconnect()
-        await pool.release(conn)
-        conn = None
-        if isinstance(exc, redis.TimeoutError) and not client.get_retry().get_retries():
-            raise
-        return await client.execute_command(*args)
+        raise _Lost from exc
     except BaseException:
         await conn.disconnect(nowait=True)
         raise
-    finally:
-        if conn is not None:
+
+
+async def _call_fast_async(client: Any, args: tuple[Any, ...]) -> Any:
+    """The async twin of :func:`_call_fast` (redis.asyncio spends ~6 µs a call on bookkeeping,
+    its pool as much again)."""
+    try:
+        lane = async_lane_of(client)
+        if lane.take():
+            try:
+                return await _exchange_async(await lane.borrowed(client.connection_pool), args)
+            finally:
+                lane.busy = False
+        pool = client.connection_pool
+        conn = await pool.get_connection()
+        try:
+            return await _exchange_async(conn, args)
+        finally:
             await pool.release(conn)
+    except _Lost as lost:
+        cause = lost.__cause__
+    _raise_unless_retried(client, cause)
+    return await client.execute_command(*args)
 
 
 async def _perform_async(client: Any, effect: Effect) -> Any:
