@@ -2,8 +2,9 @@
 -- KEYS[1] lock key, KEYS[2] fence counter (no expiry, so tokens keep rising after the lock expires),
 -- KEYS[3] poller (the one waiter that retries on a short interval: "<owner>\n<holder it saw>"),
 -- KEYS[4] starving waiter (owner)
--- ARGV[1] owner, ARGV[2] ttl ms, ARGV[3] mode: '0' one try, '1' a waiter, '2' a waiter that has
--- waited past the starvation limit; ARGV[4] poller lease ms, ARGV[5] starving lease ms
+-- ARGV[1] owner, ARGV[2] ttl ms, ARGV[3] mode: '0' one try, '3' a waiter's first try, '1' a
+-- waiter retrying, '2' a waiter that has waited past the starvation limit; ARGV[4] poller lease
+-- ms, ARGV[5] starving lease ms (both only from waiters)
 -- Returns {1, fencing_token} when held by ARGV[1] afterwards, else {0, retry, poll}: retry is the
 -- holder's remaining ms (-1: no expiry; -2: free, but kept for a starving waiter), and poll is 1
 -- when this waiter must retry within the poll interval (releases do not wake anyone meanwhile).
@@ -29,28 +30,26 @@ local function issue()
   return last + 1
 end
 
--- Uncontended (no waiter keys): take it straight away.
-local waiters = redis.call('EXISTS', KEYS[3], KEYS[4])
-if waiters == 0 and redis.call('SET', KEYS[1], owner, 'NX', 'PX', ARGV[2]) then
-  return {1, issue()}
-end
-local holder = redis.call('GET', KEYS[1])
-local retry = -2
-if not holder then
-  -- Free, with waiters about: a starving waiter has the next turn.
-  local starving = redis.call('GET', KEYS[4])
-  if not starving or starving == owner then
-    if starving then
-      redis.call('DEL', KEYS[4])
-    end
+-- Free, and no other waiter has reserved the next turn: take it. (Under contention this is also
+-- how a holder takes the lock again, so it reads no more than it must: the poller key only for
+-- a waiter past its first try, the one kind that may hold the polling role.)
+local starving = redis.call('GET', KEYS[4])
+local mode = ARGV[3]
+if (not starving or starving == owner) and redis.call('SET', KEYS[1], owner, 'NX', 'PX', ARGV[2]) then
+  if starving then
+    redis.call('DEL', KEYS[4])
+  end
+  if mode == '1' or mode == '2' then
     local poller = redis.call('GET', KEYS[3])
     if poller and string.sub(poller, 1, #owner + 1) == owner .. '\n' then
       redis.call('DEL', KEYS[3])
     end
-    redis.call('SET', KEYS[1], owner, 'PX', ARGV[2])
-    return {1, issue()}
   end
-elseif holder == owner then
+  return {1, issue()}
+end
+local holder = redis.call('GET', KEYS[1])
+local retry = -2
+if holder == owner then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   -- The newest token was issued to this owner: nobody can acquire while it holds the lock.
   local token = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -60,10 +59,10 @@ elseif holder == owner then
     redis.call('SET', KEYS[2], string.format('%.0f', token))
   end
   return {1, token}
-else
+elseif holder then
   retry = redis.call('PTTL', KEYS[1])
 end
-local mode = ARGV[3]
+-- (Not held by anyone, yet not taken: another waiter has reserved the turn; retry stays -2.)
 if mode == '0' then
   return {0, retry, 0}
 end
@@ -72,7 +71,6 @@ end
 -- The poller remembers the holder it saw; finding the same one again means a long hold, so it
 -- stops polling and waits to be woken by that release like everybody else. One that has waited
 -- too long reserves the next turn (no barging past it) and takes over the polling.
-local starving = redis.call('GET', KEYS[4])
 if mode == '2' and (not starving or starving == owner) then
   redis.call('SET', KEYS[4], owner, 'PX', ARGV[5])
   starving = owner

@@ -48,6 +48,8 @@ _WAITER_ARGS: Final = (str(POLLER_MS).encode(), str(STARVING_MS).encode())
 """Constant arguments, encoded once rather than on every call."""
 
 ONE_TRY: Final = "0"
+FIRST_WAIT: Final = "3"
+"""A waiter's first try: it may register as a waiter, and holds no waiter's role yet."""
 WAITER: Final = "1"
 STARVING: Final = "2"
 
@@ -67,7 +69,7 @@ def _int(value: Any) -> int:
 
 def acquire(keys: KeySpace, key: str, owner: str, ttl_ms: int, mode: str = ONE_TRY) -> Op[Acquired]:
     """One acquire attempt (``SET NX PX`` plus the fence counter, in one script); ``mode`` says
-    whether a waiter makes it (:data:`WAITER`, :data:`STARVING`)."""
+    whether a waiter makes it (:data:`FIRST_WAIT`, :data:`WAITER`, :data:`STARVING`)."""
     rkeys = keys.family(key, _ACQUIRE_KEYS)
     # A single try never reads the waiters' leases: two arguments fewer to send and parse.
     args = (owner, ttl_ms, mode) if mode == ONE_TRY else (owner, ttl_ms, mode, *_WAITER_ARGS)
@@ -108,7 +110,7 @@ def acquire_waiting(
     keys: KeySpace, key: str, owner: str, ttl_ms: int, wait_ms: int | None, max_block_s: float
 ) -> Op[int]:
     """Acquire, waiting up to ``wait_ms`` (``None``: forever) for a release or an expiry."""
-    result = yield from acquire(keys, key, owner, ttl_ms, ONE_TRY if wait_ms == 0 else WAITER)
+    result = yield from acquire(keys, key, owner, ttl_ms, ONE_TRY if wait_ms == 0 else FIRST_WAIT)
     if result.ok or wait_ms == 0:
         return _done(result, key, wait_ms)
     started = yield Clock()

@@ -157,3 +157,27 @@ def test_a_waiter_that_gives_up_leaves_no_reservation_behind(adapter):
     taker = adapter.acquire("job", 1_000)  # at once: nothing of the quitter stands in the way
     assert taker is not None
     taker.release()
+
+
+def test_a_reserved_turn_blocks_everyone_but_the_waiter_that_reserved_it(adapter, raw, prefix):
+    # A waiter that waited past the starvation limit reserves the next turn (the starving key):
+    # a free lock then goes to it and to nobody else, and taking it ends the reservation.
+    lock = KeySpace(prefix, "lock").key("job")
+    raw.set(lock + ":starving", "patient", px=5_000)
+    assert adapter.acquire("job", 1_000) is None
+    assert adapter.acquire("job", 1_000, owner="barger") is None
+    handle = adapter.acquire("job", 1_000, owner="patient")
+    assert handle is not None
+    assert raw.exists(lock + ":starving") == 0
+    handle.release()
+    assert adapter.acquire("job", 1_000) is not None  # no reservation left
+
+
+def test_a_polling_waiter_never_blocks_a_free_lock(adapter, raw, prefix):
+    # The poller key only says who retries on a short interval; it reserves nothing.
+    lock = KeySpace(prefix, "lock").key("job")
+    raw.set(lock + ":poller", "someone\nholder", px=5_000)
+    handle = adapter.acquire("job", 1_000)
+    assert handle is not None
+    assert raw.get(lock + ":poller") == b"someone\nholder"  # another waiter's role stays
+    handle.release()

@@ -46,7 +46,10 @@ def test_waiting_acquire_blocks_on_signal_bounded_by_holder_lease():
     op = ops.acquire_waiting(KEYS, "job", "me", 500, None, max_block_s=5.0)
     effects, token = drive(op, [[0, 250, 0], 0.0, (b"sig", b"1"), 0.001, [1, 9]])
     assert token == 9
-    assert effects[0].args[2:] == (ops.WAITER, b"50", b"200")  # a waiter says so from the start
+    # A waiter says so from the start (and that it holds no waiter's role yet); then it retries
+    # as a plain waiter.
+    assert effects[0].args[2:] == (ops.FIRST_WAIT, b"50", b"200")
+    assert effects[4].args[2:] == (ops.WAITER, b"50", b"200")
     assert effects[2] == Call(("BLPOP", "p:lock:{job}:signal", 0.251))
 
 
@@ -100,3 +103,19 @@ def test_a_token_received_after_the_deadline_is_still_used():
     op = ops.acquire_waiting(KEYS, "job", "me", 500, 100, max_block_s=5.0)
     _, token = drive(op, [[0, 5000, 0], 10.0, 10.0, (b"s", b"1"), 10.2, [1, 4]])
     assert token == 4
+
+
+def test_against_redis_a_waiter_that_takes_the_lock_leaves_its_polling_role(sync_client, prefix):
+    # The acquire script itself (real Redis): a retrying waiter holding the polling role gives
+    # it up when it wins; a first try never holds one, so it leaves the key alone.
+    from goscope_redis.runner import run_sync
+
+    keys = KeySpace(prefix, "lock")
+    poller = keys.key("job") + ":poller"
+    sync_client.set(poller, "w\nh", px=5_000)
+    first = run_sync(ops.acquire(keys, "job", "w", 1_000, ops.FIRST_WAIT), sync_client)
+    assert first.ok and sync_client.get(poller) == b"w\nh"
+    assert run_sync(ops.release(keys, "job", "w"), sync_client)
+    again = run_sync(ops.acquire(keys, "job", "w", 1_000, ops.WAITER), sync_client)
+    assert again.ok and again.token > first.token
+    assert sync_client.exists(poller) == 0
