@@ -29,6 +29,7 @@ _RAW_SAFE = frozenset({"GET", "MGET", "EXISTS", "UNLINK", "INCRBY", "EVALSHA", "
 _BLOCKING = frozenset({"BLPOP"})
 """Commands that may block for seconds; the async runner keeps them promptly cancellable."""
 _FAST_OK = int(redis.__version__.split(".")[0]) >= 6  # get_connection() takes no arguments
+_REDIS_PY_SEND = redis.asyncio.connection.AbstractConnection.send_packed_command
 
 
 def fast_path_client(client: Any) -> bool:
@@ -166,7 +167,7 @@ async def _exchange_async(conn: Any, args: tuple[Any, ...]) -> Any:
         if data is None:
             await conn.send_command(*args)
         else:
-            await conn.send_packed_command(data)
+            await _send_async(conn, data)
         return await conn.read_response()
     except ResponseError:
         raise
@@ -176,6 +177,34 @@ async def _exchange_async(conn: Any, args: tuple[Any, ...]) -> Any:
     except BaseException:
         await conn.disconnect(nowait=True)
         raise
+
+
+async def _send_async(conn: Any, data: list[bytes]) -> None:
+    """Write a packed command, awaiting nothing when the kernel takes it at once.
+
+    redis-py sends every command under ``asyncio.wait_for(..., socket_timeout)`` (5 s by
+    default in redis-py 8), which on Python 3.11 wraps the write in a task of its own: a task,
+    a timer and extra event-loop passes per command, for a write that almost always completes
+    inside ``writelines``. Only when the transport kept some bytes back do we wait for them,
+    under the same timeout. A connection that must connect, health-check or is closing goes
+    through redis-py's own ``send_packed_command``, which does all that and raises as usual;
+    so does one whose class overrides it (instrumentation, say: we never step around that).
+    """
+    writer = getattr(conn, "_writer", None)
+    if (
+        writer is None
+        or type(conn).send_packed_command is not _REDIS_PY_SEND
+        or conn.health_check_interval
+        or writer.transport.is_closing()
+    ):
+        await conn.send_packed_command(data)
+        return
+    writer.writelines(data)
+    if writer.transport.get_write_buffer_size():
+        try:
+            await asyncio.wait_for(writer.drain(), conn.socket_timeout)
+        except TimeoutError:  # asyncio's, since Python 3.11
+            raise redis.TimeoutError("Timeout writing to socket") from None
 
 
 async def _call_fast_async(client: Any, args: tuple[Any, ...]) -> Any:

@@ -12,6 +12,7 @@ import asyncio
 import os
 import threading
 import uuid
+from typing import Any
 
 import pytest
 import redis
@@ -185,3 +186,86 @@ def test_async_lane_belongs_to_its_first_loop(redis_server, prefix):
     other.close()
     loop.run_until_complete(client.aclose())
     loop.close()
+
+
+class _Transport:
+    def __init__(self, closing: bool = False, kept: int = 0) -> None:
+        self.closing, self.kept = closing, kept
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def get_write_buffer_size(self) -> int:
+        return self.kept
+
+
+class _Writer:
+    def __init__(self, transport: _Transport) -> None:
+        self.transport = transport
+        self.written: list[bytes] = []
+
+    def writelines(self, data: list[bytes]) -> None:
+        self.written.extend(data)
+
+    async def drain(self) -> None:
+        await asyncio.sleep(30)  # a peer that stopped reading
+
+
+class _Conn(redis.asyncio.Connection):
+    """A connection that never connects: only what ``_send_async`` looks at."""
+
+    def __init__(self, writer: _Writer | None, health_check_interval: int = 0) -> None:
+        super().__init__(health_check_interval=health_check_interval, socket_timeout=0.05)
+        self._writer = writer  # type: ignore[assignment]
+        self.sent_by_redis_py: list[Any] = []
+
+    async def _redis_py_send(self, command: Any, check_health: bool = True) -> None:
+        self.sent_by_redis_py.append(command)
+
+
+class _Instrumented(_Conn):
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        self.sent_by_redis_py.append(command)
+
+
+def test_async_send_writes_at_once_or_leaves_the_odd_case_to_redis_py(monkeypatch):
+    from goscope_redis import runner
+
+    _send_async = runner._send_async
+    # Stand in for redis-py's own send (this connection has no socket), as seen by the runner.
+    monkeypatch.setattr(_Conn, "send_packed_command", _Conn._redis_py_send)
+    monkeypatch.setattr(runner, "_REDIS_PY_SEND", _Conn._redis_py_send)
+
+    async def main() -> None:
+        plain = _Conn(_Writer(_Transport()))
+        await _send_async(plain, [b"*1\r\n$4\r\nPING\r\n"])
+        assert plain._writer is not None
+        assert plain._writer.written == [b"*1\r\n$4\r\nPING\r\n"]
+        assert plain.sent_by_redis_py == []
+        # Not connected, health checks due, or closing: redis-py's own send handles it.
+        for conn in (
+            _Conn(None),
+            _Conn(_Writer(_Transport()), health_check_interval=5),
+            _Conn(_Writer(_Transport(closing=True))),
+            _Instrumented(_Writer(_Transport())),  # a subclass's own send is never bypassed
+        ):
+            await _send_async(conn, [b"x"])
+            assert conn.sent_by_redis_py == [[b"x"]]
+        # Bytes the kernel kept back are waited for under the socket timeout, as redis-py does.
+        stuck = _Conn(_Writer(_Transport(kept=10)))
+        with pytest.raises(redis.TimeoutError, match="writing"):
+            await _send_async(stuck, [b"x"])
+
+    asyncio.run(main())
+
+
+def test_async_client_with_health_checks_still_answers(redis_server, prefix):
+    async def main() -> None:
+        client = redis.asyncio.Redis(port=redis_server.port, health_check_interval=1)
+        adapter = AsyncRedisAdapter(client, prefix)
+        for i in range(5):
+            await adapter.set("k", i)
+            assert await adapter.get("k") == i
+        await client.aclose()
+
+    asyncio.run(main())
