@@ -202,7 +202,8 @@ async def _send_async(conn: Any, data: list[bytes]) -> None:
     writer.writelines(data)
     if writer.transport.get_write_buffer_size():
         try:
-            await asyncio.wait_for(writer.drain(), conn.socket_timeout)
+            # ``or None``: like redis-py, a socket_timeout of 0 (or None) means no limit.
+            await asyncio.wait_for(writer.drain(), conn.socket_timeout or None)
         except TimeoutError:  # asyncio's, since Python 3.11
             raise redis.TimeoutError("Timeout writing to socket") from None
 
