@@ -7,7 +7,8 @@ machine that is ~6 µs per command, a sixth of a loopback ``GET``. So the fast p
 
 * one caller at a time uses it: a thread (async: a coroutine) that finds it busy borrows from
   the pool per call as before, so concurrent callers never queue behind the lane;
-* a forked child never touches its parent's lane (the socket is shared); it opens its own;
+* a forked child never touches its parent's lane (the socket is shared); it opens its own
+  (a lane records its :mod:`~goscope_redis._forks` generation);
 * only a plain pool lends one: redis-py's own ``ConnectionPool`` or ``BlockingConnectionPool``
   with room for at least :data:`MIN_POOL_SIZE` connections, RESP2 and no client-side cache.
   A Sentinel pool must find the current master at every borrow, RESP3 can push messages that
@@ -32,20 +33,19 @@ from typing import Any, Final
 import redis
 import redis.asyncio
 
+from goscope_redis import _forks
+
 MIN_POOL_SIZE: Final = 16
 """A pool smaller than this keeps all its connections for per-call borrowing."""
 
 _PLAIN: Final = (redis.ConnectionPool, redis.BlockingConnectionPool)
 _PLAIN_ASYNC: Final = (redis.asyncio.ConnectionPool, redis.asyncio.BlockingConnectionPool)
 _ATTR: Final = "_goscope_redis_lane"
-_generation = 0
-"""Bumped in a forked child: a lane from an older generation belongs to the parent."""
 _attaching = threading.Lock()
 
 
 def _forked() -> None:
-    global _generation, _attaching
-    _generation += 1
+    global _attaching
     _attaching = threading.Lock()  # another thread of the parent may have held it
 
 
@@ -69,7 +69,7 @@ class Lane:
         self.open = open_
         self.busy = threading.Lock()
         self.connection: Any = None  # borrowed on first use
-        self.generation = _generation
+        self.generation = _forks.generation
 
     def borrowed(self, pool: Any) -> Any:
         """The lane's connection (hold ``busy``); borrowed from ``pool`` the first time."""
@@ -89,7 +89,7 @@ class AsyncLane:
         self.busy = False
         self.connection: Any = None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.generation = _generation
+        self.generation = _forks.generation
 
     def take(self) -> bool:
         """Mark the lane busy and return True if the running loop's caller may use it now."""
@@ -114,7 +114,7 @@ class AsyncLane:
 def lane_of(client: Any) -> Lane:
     """The lane of a sync ``redis.Redis`` (``open`` False: borrow from its pool per call)."""
     lane = getattr(client, _ATTR, None)
-    if lane is None or lane.generation != _generation:
+    if lane is None or lane.generation != _forks.generation:
         lane = _attach(client, Lane, _PLAIN)
     return lane  # type: ignore[no-any-return]
 
@@ -122,7 +122,7 @@ def lane_of(client: Any) -> Lane:
 def async_lane_of(client: Any) -> AsyncLane:
     """The lane of a ``redis.asyncio.Redis``; same rules as :func:`lane_of`."""
     lane = getattr(client, _ATTR, None)
-    if lane is None or lane.generation != _generation:
+    if lane is None or lane.generation != _forks.generation:
         lane = _attach(client, AsyncLane, _PLAIN_ASYNC)
     return lane  # type: ignore[no-any-return]
 
@@ -132,7 +132,7 @@ def _attach(client: Any, factory: type[Lane] | type[AsyncLane], kinds: tuple[typ
     # lane that lost the race would keep its connection from the pool for good.
     with _attaching:
         lane = getattr(client, _ATTR, None)
-        if lane is not None and lane.generation == _generation:
+        if lane is not None and lane.generation == _forks.generation:
             return lane
         lane = factory(_lends(client.connection_pool, kinds))
         try:

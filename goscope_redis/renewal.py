@@ -20,7 +20,6 @@ import heapq
 import itertools
 import logging
 import math
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,20 +27,12 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
+from goscope_redis import _forks
+
 logger = logging.getLogger("goscope_redis")
 
 _SLACK_S = 0.005
 """How late a renewal may run (after a third of its TTL) so the thread wakes in batches."""
-_generation = 0
-"""Bumped in a forked child: a renewer from an older generation has no thread there."""
-
-
-def _forked() -> None:
-    global _generation
-    _generation += 1
-
-
-os.register_at_fork(after_in_child=_forked)
 
 
 class Renewable(Protocol):
@@ -80,7 +71,7 @@ class SyncRenewer:
         self._init()
 
     def _init(self) -> None:
-        self._generation = _generation
+        self._generation = _forks.generation
         # add() takes the bare lock (a C context manager); the thread waits on the condition.
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -92,7 +83,7 @@ class SyncRenewer:
 
     def add(self, handle: Renewable, on_lost: Callable[[Any], Any] | None) -> Lease:
         """Start renewing ``handle``; the first extension is due after a third of its TTL."""
-        if self._generation != _generation:
+        if self._generation != _forks.generation:
             self._init()  # forked: the parent's thread does not exist here
         now = time.monotonic()
         lease = Lease(handle, on_lost, now)
