@@ -85,6 +85,33 @@ def test_release_completes_even_if_the_caller_is_cancelled(redis_server, prefix)
     asyncio.run(main())
 
 
+def test_release_cancelled_at_any_point_still_deletes_the_key(redis_server, prefix):
+    # The release is awaited directly (no task per call); a cancel mid-flight drops the
+    # connection and sends the release again in the background.
+    async def main() -> None:
+        client = redis.asyncio.Redis(port=redis_server.port)
+        adapter = AsyncRedisAdapter(client, prefix)
+        cancelled = 0
+        for i in range(60):
+            handle = await adapter.acquire("k", 30_000)
+            assert handle is not None
+            task = asyncio.ensure_future(handle.release())
+            await asyncio.sleep(i * 0.00005)
+            task.cancel()
+            try:
+                assert await task is True
+            except asyncio.CancelledError:
+                cancelled += 1
+            await _settle()
+            assert await client.exists(f"{prefix}lock:{{k}}") == 0, f"lock left at iteration {i}"
+            await adapter.set("probe", i)  # and the connection is still in sync
+            assert await adapter.get("probe") == i
+        assert cancelled > 0
+        await client.aclose()
+
+    asyncio.run(main())
+
+
 def test_lock_block_cancelled_releases_the_lock(redis_server, prefix):
     async def main() -> None:
         client = redis.asyncio.Redis(port=redis_server.port)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from goscope_redis.durations import to_ms, wait_ms
@@ -20,6 +22,27 @@ from goscope_redis.locking import (
 from goscope_redis.ops import lock as ops
 from goscope_redis.renewal import SyncRenewer
 from goscope_redis.runner import run_async, run_sync
+
+logger = logging.getLogger("goscope_redis")
+
+
+_BACKGROUND: set[asyncio.Task[Any]] = set()
+"""Releases finishing for cancelled callers (the loop keeps only weak references to tasks)."""
+
+
+def _in_background(release: Coroutine[Any, Any, bool], key: str) -> None:
+    task = asyncio.get_running_loop().create_task(release, name=f"goscope-lock-release:{key}")
+    _BACKGROUND.add(task)
+    task.add_done_callback(functools.partial(_released, key))
+
+
+def _released(key: str, task: asyncio.Task[Any]) -> None:
+    _BACKGROUND.discard(task)
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        logger.warning("goscope_redis: releasing lock %r failed (%s); it expires by TTL", key, exc)
 
 
 def _owner(owner: str | None) -> tuple[str, bool]:
@@ -94,11 +117,15 @@ class AsyncLockAPI(AdapterCore):
         return await run_async(ops.extend(self._lock_keys, key, owner, to_ms(ttl)), self._client)
 
     async def release(self, key: str, owner: str) -> bool:
-        """Release ``key`` if ``owner`` holds it. Shielded: a cancelled caller still releases."""
-        task = asyncio.ensure_future(
-            run_async(ops.release(self._lock_keys, key, owner), self._client)
-        )
-        return await asyncio.shield(task)
+        """Release ``key`` if ``owner`` holds it. A cancelled caller still releases."""
+        try:
+            return await run_async(ops.release(self._lock_keys, key, owner), self._client)
+        except asyncio.CancelledError:
+            # Cancelled mid-release: it may or may not have reached Redis. Sending it again is
+            # harmless (only this owner's lease is ever deleted), so it goes again in a task
+            # the cancel cannot reach. A shield would cost that task on every release.
+            _in_background(run_async(ops.release(self._lock_keys, key, owner), self._client), key)
+            raise
 
     async def force_release(self, key: str) -> bool:
         """Delete the lock whoever holds it (an operator's escape hatch)."""
