@@ -8,6 +8,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 import redis
+import redis.cluster
 
 from goscope_redis.adapter import RedisAdapter
 from goscope_redis.keys import KeySpace
@@ -57,9 +58,13 @@ def redacted(url: str) -> str:
 
 
 def open_context(url: str, prefix: str, as_json: bool) -> Context:
-    """Connect (and ``PING``) so that an unreachable server fails before any output."""
+    """Connect (and ``PING``) so that an unreachable server fails before any output.
+
+    A URL naming one node of a Redis Cluster gets a cluster client, so that every read walks
+    all the primaries: a plain client would see that one node's share of the keys.
+    """
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+        client: Any = redis.Redis.from_url(url, **_TIMEOUTS)
     except ValueError as exc:
         raise CliError(f"invalid Redis URL {redacted(url)!r}: {exc}") from None
     try:
@@ -67,4 +72,19 @@ def open_context(url: str, prefix: str, as_json: bool) -> Context:
     except (TypeError, ValueError) as exc:
         raise CliError(str(exc)) from None
     client.ping()
+    if _cluster_enabled(client):
+        client.close()
+        client = redis.cluster.RedisCluster.from_url(url, **_TIMEOUTS)
+        adapter = RedisAdapter(client, prefix)
     return Context(client, adapter, prefix, redacted(url), as_json)
+
+
+_TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 5, "socket_timeout": 30}
+
+
+def _cluster_enabled(client: redis.Redis) -> bool:
+    try:
+        info = client.info("cluster")
+    except redis.ResponseError:  # a user whose ACL forbids INFO: treat it as a single server
+        return False
+    return bool(info.get("cluster_enabled"))

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 import redis
+from redis.cluster import RedisCluster
 
 from goscope_redis.cli.context import Context
 from goscope_redis.cli.render import emit_json, print_pairs
@@ -38,17 +39,36 @@ def count(ctx: Context, kind: str) -> int:
 
 
 def server_info(ctx: Context) -> dict[str, Any]:
-    """Version and memory from ``INFO``; ``None`` where an ACL-scoped user may not read it."""
+    """Version and memory from ``INFO``; ``None`` where an ACL-scoped user may not read it.
+
+    On a Cluster, the memory is the sum over the primaries and ``primaries`` says how many.
+    """
+    client = ctx.client
     try:
-        server = ctx.client.info("server")
-        memory = ctx.client.info("memory")
+        server = client.info("server")
+        if not isinstance(client, RedisCluster):
+            memory = client.info("memory")
+            return _facts(server, memory["used_memory"], memory["used_memory_human"], None)
+        per_node = client.info("memory", target_nodes=RedisCluster.PRIMARIES)
     except redis.ResponseError:
-        return {"version": None, "used_memory": None, "used_memory_human": None}
-    return {
-        "version": server.get("redis_version"),
-        "used_memory": memory.get("used_memory"),
-        "used_memory_human": memory.get("used_memory_human"),
-    }
+        return _facts({}, None, None, None)
+    used = sum(int(node["used_memory"]) for node in per_node.values())
+    return _facts(server, used, f"{used / 2**20:.2f}M", len(per_node))
+
+
+def _facts(
+    server: dict[str, Any], used: int | None, human: str | None, primaries: int | None
+) -> dict[str, Any]:
+    facts = {"version": server.get("redis_version"), "used_memory": used}
+    facts["used_memory_human"] = human
+    if primaries is not None:
+        facts["cluster_primaries"] = primaries
+    return facts
+
+
+def _cluster(info: dict[str, Any]) -> str:
+    primaries = info.get("cluster_primaries")
+    return "" if primaries is None else f" (cluster of {primaries} primaries)"
 
 
 def _memory(info: dict[str, Any]) -> str:
@@ -66,7 +86,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         emit_json(ctx, {"server": server, "prefix": ctx.prefix, "counts": counts})
         return 0
     pairs = [
-        ("server", f"redis {info['version'] or '?'} at {ctx.location}"),
+        ("server", f"redis {info['version'] or '?'} at {ctx.location}{_cluster(info)}"),
         ("used memory", _memory(info)),
         ("prefix", repr(ctx.prefix)),
     ]

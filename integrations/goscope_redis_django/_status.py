@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from goscope_redis.effects import Batch, Call, Op
 from goscope_redis.keys import KeySpace
-from goscope_redis_django._ops import scan_step
+from goscope_redis.ops.cache import scan
 
 _COUNT: Final = 1000
 
@@ -32,13 +32,17 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _scan_all(match: str) -> Op[list[Any]]:
-    cursor, found = 0, []
-    while True:
-        cursor, batch = yield from scan_step(match, cursor, _COUNT)
-        found.extend(batch)
-        if cursor == 0:
-            return found
+def _facts(info: Any) -> dict[str, Any]:
+    # redis-py parses INFO into a dict unless the client keeps replies raw (Django's does).
+    if isinstance(info, dict):
+        return info
+    lines = _text(info).splitlines()
+    return dict(line.split(":", 1) for line in lines if ":" in line and not line.startswith("#"))
+
+
+def _scan(space: KeySpace, cluster: bool) -> Op[list[Any]]:
+    # A set: SCAN may return a key twice (while the keyspace rehashes).
+    return list(set((yield from scan(space.match(), _COUNT, cluster=cluster))))
 
 
 def _field_counts(keys: list[Any], field_name: str, missing: str) -> Op[dict[str, int]]:
@@ -52,23 +56,22 @@ def _field_counts(keys: list[Any], field_name: str, missing: str) -> Op[dict[str
     return dict(counts)
 
 
-def status(prefix: str) -> Op[Status]:
-    """Ping facts plus counts of locks, cache keys, breakers by state and idempotency records."""
-    info = yield Call(("INFO", "server"))
-    text = _text(info)
-    facts = dict(
-        line.split(":", 1) for line in text.splitlines() if ":" in line and not line.startswith("#")
-    )
-    locks = yield from _scan_all(KeySpace(prefix, "lock").match())
-    cache = yield from _scan_all(KeySpace(prefix, "cache").match())
-    breakers = yield from _scan_all(KeySpace(prefix, "circuit").match())
-    records = yield from _scan_all(KeySpace(prefix, "idempotency").match())
+def status(prefix: str, cluster: bool = False) -> Op[Status]:
+    """Ping facts plus counts of locks, cache keys, breakers by state and idempotency records.
+
+    On a Cluster (``cluster``) every primary is walked: one node's ``SCAN`` sees its keys only.
+    """
+    facts = _facts((yield Call(("INFO", "server"))))
+    locks = yield from _scan(KeySpace(prefix, "lock"), cluster)
+    cache = yield from _scan(KeySpace(prefix, "cache"), cluster)
+    breakers = yield from _scan(KeySpace(prefix, "circuit"), cluster)
+    records = yield from _scan(KeySpace(prefix, "idempotency"), cluster)
     by_state = yield from _field_counts(breakers, "state", "closed")
     by_stage = yield from _field_counts(records, "s", "unknown")
     stages = {"run": "in_progress", "ok": "completed", "err": "failed"}
     return Status(
-        facts.get("redis_version", "?").strip(),
-        facts.get("redis_mode", "?").strip(),
+        str(facts.get("redis_version", "?")).strip(),
+        str(facts.get("redis_mode", "?")).strip(),
         len(locks),
         len(cache),
         by_state,

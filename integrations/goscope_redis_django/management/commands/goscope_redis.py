@@ -50,7 +50,7 @@ class Command(BaseCommand):  # type: ignore[misc]  # Django is untyped
             url = redact(config.client.url)
             raise CommandError(f"Redis at {url} is unreachable: {exc}") from exc
         ping_ms = (time.perf_counter() - started) * 1000
-        report = run_sync(status(config.prefix), client)
+        report = run_sync(status(config.prefix, config.client.cluster), client)
         doc = {
             "url": redact(config.client.url),
             "prefix": config.prefix,
