@@ -18,11 +18,15 @@ local owner = ARGV[1]
 
 local function issue()
   local now = redis.call('TIME')
-  local clock = now[1] * 1000000 + now[2]
+  local micros = now[2]
+  local clock = now[1] * 1000000 + micros
+  -- The clock as text, joined from TIME's two parts: exact, and cheaper than formatting the
+  -- double (string.format('%.0f') cost over 1 us a lock here, more than a whole redis.call).
+  local text = now[1] .. string.rep('0', 6 - #micros) .. micros
   -- One SET ... GET writes the usual token (the clock) and reads the last one in a single call;
   -- only when the last token is not below the clock (two in one microsecond, or a clock behind
   -- the counter) is it corrected to last + 1.
-  local last = tonumber(redis.call('SET', KEYS[2], string.format('%.0f', clock), 'GET') or '0')
+  local last = tonumber(redis.call('SET', KEYS[2], text, 'GET') or '0')
   if last < clock then
     return clock
   end

@@ -55,6 +55,29 @@ def test_a_counter_ahead_of_the_clock_still_gives_a_higher_token(adapter, raw, p
     assert int(raw.get(fence)) == ahead + 2
 
 
+def test_a_fresh_token_is_the_redis_clock_in_microseconds(adapter, raw, prefix):
+    # A fresh lock's token is Redis TIME in µs, joined from TIME's two parts. Early in each
+    # second the microseconds part has fewer than 6 digits and must be zero-padded: wait for
+    # that moment (it comes within a second), then take a fresh lock.
+    for i in range(5):
+        while int(raw.time()[1]) >= 50_000:
+            adapter.sleep(0.005)
+        before = _micros(raw.time())
+        handle = adapter.acquire(f"fresh:{i}", 5_000)
+        after = _micros(raw.time())
+        assert before <= handle.fencing_token <= after
+        fence = KeySpace(prefix, "lock").key(f"fresh:{i}") + ":fence"
+        assert raw.get(fence) == str(handle.fencing_token).encode()  # the same integer, stored
+        handle.release()
+        if handle.fencing_token % 1_000_000 < 100_000:
+            return
+    pytest.fail("never caught the clock early in a second")
+
+
+def _micros(time_reply: tuple[int, int]) -> int:
+    return int(time_reply[0]) * 1_000_000 + int(time_reply[1])
+
+
 def test_release_by_non_owner_keeps_lock(adapter):
     handle = adapter.acquire("job", 5_000, owner="a")
     assert adapter.release("job", "b") is False
