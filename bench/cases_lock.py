@@ -12,9 +12,9 @@ from contextlib import AbstractContextManager, contextmanager
 
 import redis_lock
 from contention import WORKERS, WorkerPool
-from harness import PREFIX, Case, Comparison, Env, Runner, sync_runner
+from harness import PREFIX, Case, Comparison, Env, Runner, async_runner, sync_runner
 
-from goscope_redis import RedisAdapter
+from goscope_redis import AsyncRedisAdapter, RedisAdapter
 
 TTL_MS = 10_000
 THINK_S = 0.001
@@ -51,6 +51,32 @@ def redispy_acquire_release(env: Env) -> Iterator[Runner]:
         lock.release()
 
     yield sync_runner(once)
+
+
+@contextmanager
+def ours_acquire_release_async(env: Env) -> Iterator[Runner]:
+    """``await acquire()`` then ``await handle.release()`` on ``redis.asyncio``."""
+    adapter = AsyncRedisAdapter(env.aclient, key_prefix=PREFIX)
+
+    async def once() -> None:
+        handle = await adapter.acquire("bench:alock", TTL_MS)
+        assert handle is not None
+        await handle.release()
+
+    yield async_runner(env, once)
+
+
+@contextmanager
+def redispy_acquire_release_async(env: Env) -> Iterator[Runner]:
+    """redis.asyncio ``Lock``: ``await acquire(blocking=False)`` then ``await release()``."""
+    client = env.aclient
+
+    async def once() -> None:
+        lock = client.lock("bench:redispy-alock", timeout=TTL_MS / 1000)
+        assert await lock.acquire(blocking=False)
+        await lock.release()
+
+    yield async_runner(env, once)
 
 
 @contextmanager
@@ -113,6 +139,13 @@ COMPARISONS = (
         Case("goscope acquire+release", ours_acquire_release),
         Case("redis-py Lock acquire+release", redispy_acquire_release),
         1.3,
+    ),
+    Comparison(
+        "lock.acquire_release.async",
+        Case("goscope async acquire+release", ours_acquire_release_async),
+        Case("redis.asyncio Lock acquire+release", redispy_acquire_release_async),
+        1.3,
+        note="the sync target, held on the async face too",
     ),
     Comparison(
         "lock.acquire_release.python-redis-lock",
