@@ -109,3 +109,18 @@ def test_short_held_leases_do_not_wake_the_thread_each():
     for _ in range(500):
         renewer.add(Held(ttl=10_000), None).cancel()
     assert len(wakes) <= 1
+
+
+def test_released_leases_are_not_kept_until_the_thread_wakes():
+    # The thread looks at new leases about once per third of a TTL (here 3 s); under a steady
+    # load of short-held locks, add() itself must drop the released ones, or every lease and
+    # lock handle of those seconds stays alive for the garbage collector to walk.
+    renewer = SyncRenewer()
+    renewer.add(Held(ttl=10_000), None).cancel()  # the thread now sleeps for ~3 s
+    keeper = Held(ttl=900)  # live throughout: it must survive every compaction
+    kept = renewer.add(keeper, None)
+    for _ in range(20_000):
+        renewer.add(Held(ttl=10_000), None).cancel()
+    assert len(renewer._fresh) <= 200
+    assert _wait_until(lambda: keeper.extended >= 1)  # due at ~300 ms: renewed all the same
+    kept.cancel()
