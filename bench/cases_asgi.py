@@ -2,8 +2,9 @@
 
 * ``asgi.no_key.*``: requests without an idempotency key, which must cost no Redis round trip.
   In-process (a raw ASGI call loop, no server: the middleware's whole cost against a
-  microseconds-cheap app) and through one uvicorn worker under a keep-alive load (the realistic
-  figure the target applies to).
+  microseconds-cheap app) and through uvicorn under a keep-alive load (the realistic figure the
+  target applies to): the two workers share one CPU and are loaded at once (``asgi_shared``),
+  because measured one after the other they swung by 10-20 % between runs here.
 * ``asgi.idempotent.first.*``: every request carries a fresh key (``begin`` + ``complete``: 2
   round trips). ``asgi.idempotent.replay.*``: every request repeats one key and is replayed
   without running the handler (1 round trip).
@@ -22,6 +23,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 from asgi_app import BODY, build
 from asgi_load import call, load, request_bytes, uvicorn_server
+from asgi_shared import CONNECTIONS, DEPTH, paired_cases
 from harness import PREFIX, Case, Comparison, Env, Runner, Sample, async_runner
 
 from goscope_redis import AsyncRedisAdapter
@@ -135,23 +137,16 @@ def _server_cpus(env: Env) -> list[int]:
     return others[:1] or env.pinned
 
 
-def _pair(name: str, headers: Headers, target: float | None, note: str) -> tuple[Comparison, ...]:
+def _pair(name: str, headers: Headers, note: str) -> tuple[Comparison, ...]:
     """The in-process and the uvicorn comparison of one request kind."""
     ours, bare = "Starlette + GoScopeMiddleware", "bare Starlette"
     return (
-        Comparison(
-            f"asgi.{name}.inprocess",
-            Case(ours, in_process(True, headers)),
-            Case(bare, in_process(False, headers)),
-            None,
-            unit="req",
-            note=f"raw ASGI call loop, no server; {note}",
-        ),
+        _in_process(name, headers, note),
         Comparison(
             f"asgi.{name}.uvicorn",
             Case(f"uvicorn: {ours}", served(True, headers)),
             Case(f"uvicorn: {bare}", served(False, headers)),
-            target,
+            None,
             unit="req",
             iterations=3000,
             samples=5,
@@ -159,6 +154,36 @@ def _pair(name: str, headers: Headers, target: float | None, note: str) -> tuple
             quick_samples=1,
             note=f"1 uvicorn worker on its own CPU, 8 keep-alive connections; {note}",
         ),
+    )
+
+
+def _in_process(name: str, headers: Headers, note: str) -> Comparison:
+    return Comparison(
+        f"asgi.{name}.inprocess",
+        Case("Starlette + GoScopeMiddleware", in_process(True, headers)),
+        Case("bare Starlette", in_process(False, headers)),
+        None,
+        unit="req",
+        note=f"raw ASGI call loop, no server; {note}",
+    )
+
+
+def _shared(name: str, mode: str, label: str, target: float | None, note: str) -> Comparison:
+    """``mode`` against bare Starlette, both uvicorn workers on one CPU, loaded at once."""
+    ours, peer = paired_cases(mode, "bare", request_bytes("/orders", BODY, {}), _server_cpus)
+    return Comparison(
+        name,
+        Case(f"uvicorn: {label}", ours),
+        Case("uvicorn: bare Starlette", peer),
+        target,
+        unit="req",
+        iterations=6000,
+        samples=5,
+        quick_iterations=100,
+        quick_samples=1,
+        in_quick=target is not None,
+        note=f"both workers on one CPU, loaded at once ({CONNECTIONS} connections each, "
+        f"{DEPTH} requests pipelined): us/req is with half a CPU; {note}",
     )
 
 
@@ -174,21 +199,22 @@ def _vs_aih(name: str, headers: Headers, note: str) -> Comparison:
 
 
 COMPARISONS = (
-    *_pair("no_key", no_key, 0.95, "no idempotency key: 0 round trips"),
-    *_pair("idempotent.first", fresh_key, None, "a fresh key per request: begin + complete"),
-    *_pair("idempotent.replay", same_key, None, "one key, replayed: begin only"),
-    Comparison(
+    _in_process("no_key", no_key, "no idempotency key: 0 round trips"),
+    _shared(
+        "asgi.no_key.uvicorn",
+        "middleware",
+        "Starlette + GoScopeMiddleware",
+        0.95,
+        "no idempotency key: 0 round trips",
+    ),
+    *_pair("idempotent.first", fresh_key, "a fresh key per request: begin + complete"),
+    *_pair("idempotent.replay", same_key, "one key, replayed: begin only"),
+    _shared(
         "asgi.no_key.uvicorn.layer-only",
-        Case("uvicorn: the middleware without scope and watch", served(True, no_key, "layer")),
-        Case("uvicorn: bare Starlette", served(False, no_key)),
+        "layer",
+        "the middleware without scope and watch",
         None,
-        unit="req",
-        iterations=3000,
-        samples=5,
-        quick_iterations=100,
-        quick_samples=1,
-        in_quick=False,
-        note="the key check alone: what any pure-ASGI layer costs here (asgi.no_key's floor)",
+        "the key check alone: what any pure-ASGI layer costs here (asgi.no_key's floor)",
     ),
     _vs_aih("idempotent.first", fresh_key, "a fresh key per request"),
     _vs_aih("idempotent.replay", same_key, "one key, replayed"),
