@@ -41,7 +41,8 @@ def count(ctx: Context, kind: str) -> int:
 def server_info(ctx: Context) -> dict[str, Any]:
     """Version and memory from ``INFO``; ``None`` where an ACL-scoped user may not read it.
 
-    On a Cluster, the memory is the sum over the primaries and ``primaries`` says how many.
+    On a Cluster, the memory is the sum over the primaries and ``cluster_primaries`` says how
+    many.
     """
     client = ctx.client
     try:
@@ -59,8 +60,11 @@ def server_info(ctx: Context) -> dict[str, Any]:
 def _facts(
     server: dict[str, Any], used: int | None, human: str | None, primaries: int | None
 ) -> dict[str, Any]:
-    facts = {"version": server.get("redis_version"), "used_memory": used}
-    facts["used_memory_human"] = human
+    facts = {
+        "version": server.get("redis_version"),
+        "used_memory": used,
+        "used_memory_human": human,
+    }
     if primaries is not None:
         facts["cluster_primaries"] = primaries
     return facts
