@@ -101,11 +101,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--output",
         type=Path,
-        default=BENCH / "results" / "latest.json",
-        help="results JSON path (the PNG chart goes next to it)",
+        default=None,
+        help="results JSON path, the PNG chart next to it (default: results/latest.json for a "
+        "full run, results/partial.json for --quick or --only)",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.output is None:
+        # A smoke run or a subset never overwrites the committed figures of the last full run.
+        partial = args.quick or args.only
+        args.output = BENCH / "results" / ("partial.json" if partial else "latest.json")
+    return args
 
 
 def metadata(env: harness.Env, args: argparse.Namespace) -> dict[str, Any]:
