@@ -141,19 +141,29 @@ def set_many(spec: CacheSpec, mapping: Mapping[str, Any], ttl_ms: int | None) ->
 def scan(match: str, count: int = SCAN_COUNT, *, cluster: bool = False) -> Op[list[Any]]:
     """Walk ``SCAN`` (on every primary of a Cluster) until each cursor returns to 0."""
     found: list[Any] = []
-    for node in (yield Primaries()) if cluster else (None,):
-        cursor: int = 0
+    for node in (yield from scan_nodes(cluster)):
+        cursor = 0
         while True:
-            cursor, batch = yield _scan_step(node, cursor, match, count)
+            cursor, batch = yield from scan_step(node, cursor, match, count)
             found.extend(batch)
-            if int(cursor) == 0:
+            if cursor == 0:
                 break
     return found
 
 
-def _scan_step(node: Any, cursor: int, match: str, count: int) -> Call | NodeCall:
+def scan_nodes(cluster: bool) -> Op[Sequence[Any]]:
+    """Where a ``SCAN`` walk goes: every primary of a Cluster (each keeps its own cursor and sees
+    only its own keys), else the one server (``None``)."""
+    if not cluster:
+        return (None,)
+    return tuple((yield Primaries()))
+
+
+def scan_step(node: Any, cursor: int, match: str, count: int) -> Op[tuple[int, list[Any]]]:
+    """One ``SCAN`` step on ``node`` (from :func:`scan_nodes`): the next cursor and the keys."""
     args = ("SCAN", cursor, "MATCH", match, "COUNT", count)
-    return Call(args) if node is None else NodeCall(node, args)
+    cursor, batch = yield Call(args) if node is None else NodeCall(node, args)
+    return int(cursor), list(batch)
 
 
 def keys(spec: CacheSpec, pattern: str | None = None) -> Op[list[str]]:
@@ -165,28 +175,35 @@ def keys(spec: CacheSpec, pattern: str | None = None) -> Op[list[str]]:
 
 
 def clear(spec: CacheSpec, pattern: str | None = None) -> Op[int]:
-    """Delete this cache's keys (matching ``pattern``): ``SCAN`` in batches, ``UNLINK`` each.
-
-    On Cluster, ``SCAN`` sees one node's keys only, so every primary is walked in turn.
-    """
+    """Delete this cache's keys (matching ``pattern``): ``SCAN`` in batches, ``UNLINK`` each."""
     if pattern is not None:
         validate_key(pattern)
+    return (yield from clear_matching(spec, spec.keys.match(pattern), SCAN_COUNT))
+
+
+def clear_matching(spec: CacheSpec, match: str, count: int) -> Op[int]:
+    """Delete the keys matching the glob ``match`` (already prefixed), ``count`` per ``SCAN``.
+
+    On Cluster, ``SCAN`` sees one node's keys only, so every primary is walked in turn. Each
+    batch is unlinked before the next step: no step blocks Redis for long, however many keys.
+    """
     deleted = 0
-    match = spec.keys.match(pattern)
-    for node in (yield Primaries()) if spec.cluster else (None,):
-        cursor: int = 0
+    for node in (yield from scan_nodes(spec.cluster)):
+        cursor = 0
         while True:
-            cursor, batch = yield _scan_step(node, cursor, match, SCAN_COUNT)
-            if batch:
-                deleted += yield from _unlink(spec, batch)
-            if int(cursor) == 0:
+            cursor, batch = yield from scan_step(node, cursor, match, count)
+            deleted += yield from unlink(spec, batch)
+            if cursor == 0:
                 break
     return deleted
 
 
-def _unlink(spec: CacheSpec, batch: list[Any]) -> Op[int]:
+def unlink(spec: CacheSpec, redis_keys: Sequence[Any]) -> Op[int]:
+    """``UNLINK`` Redis keys (as ``SCAN`` returned them); return how many existed."""
+    if not redis_keys:
+        return 0
     if not spec.cluster:
-        return int((yield Call(("UNLINK", *batch))))
+        return int((yield Call(("UNLINK", *redis_keys))))
     # On Cluster every cache key has its own hash tag, so delete one key per command.
-    replies = yield Batch([Call(("UNLINK", k)) for k in batch])
+    replies = yield Batch([Call(("UNLINK", k)) for k in redis_keys])
     return sum(int(r) for r in replies if not isinstance(r, Exception))

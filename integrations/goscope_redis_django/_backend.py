@@ -178,71 +178,30 @@ class BackendCore:
             return self._runtime.reverse_key(made)
         return made.split(":", 2)[2]
 
-    # SCAN walks. On one server a walk is a sans-IO op. On Cluster every primary keeps its own
-    # cursor and a SCAN must be sent to a chosen node, which effects cannot express: there
-    # redis-py's ``scan_iter`` walks the nodes, and the deletes still go through the ops.
+    # SCAN walks: the core's sans-IO steps, on every primary of a Cluster in turn (each keeps
+    # its own cursor). A walk yields batch by batch, so a huge cache is never held in memory.
 
     def _matching(self, match: str, count: int) -> Iterator[Any]:
-        if self._spec.cluster:
-            yield from self._sync_client().scan_iter(match=match, count=count)
-            return
-        cursor = 0
-        while True:
-            cursor, batch = self._run(_ops.scan_step(match, cursor, count))
-            yield from batch
-            if cursor == 0:
-                return
+        for node in self._run(_ops.scan_nodes(self._spec.cluster)):
+            cursor = 0
+            while True:
+                cursor, batch = self._run(_ops.scan_step(node, cursor, match, count))
+                yield from batch
+                if cursor == 0:
+                    break
 
     async def _amatching(self, match: str, count: int) -> AsyncIterator[Any]:
-        if self._spec.cluster:
-            async for key in conn.async_client(self._runtime.client).scan_iter(
-                match=match, count=count
-            ):
-                yield key
-            return
-        cursor = 0
-        while True:
-            cursor, batch = await self._arun(_ops.scan_step(match, cursor, count))
-            for key in batch:
-                yield key
-            if cursor == 0:
-                return
+        for node in await self._arun(_ops.scan_nodes(self._spec.cluster)):
+            cursor = 0
+            while True:
+                cursor, batch = await self._arun(_ops.scan_step(node, cursor, match, count))
+                for key in batch:
+                    yield key
+                if cursor == 0:
+                    break
 
     def _delete_matching(self, match: str, count: int, fallback: Any = RAISE) -> int:
-        try:
-            if not self._spec.cluster:
-                return int(
-                    run_sync(_ops.scan_delete(self._spec, match, count), self._sync_client())
-                )
-            client, deleted = self._sync_client(), 0
-            for batch in _batched(client.scan_iter(match=match, count=count), count):
-                deleted += run_sync(_ops.unlink(self._spec, batch), client)
-            return deleted
-        except IGNORABLE as exc:
-            return int(self._ignored(exc, fallback))
+        return int(self._run(_ops.scan_delete(self._spec, match, count), fallback))
 
     async def _adelete_matching(self, match: str, count: int, fallback: Any = RAISE) -> int:
-        client = conn.async_client(self._runtime.client)
-        try:
-            if not self._spec.cluster:
-                return int(await run_async(_ops.scan_delete(self._spec, match, count), client))
-            deleted, batch = 0, []
-            async for key in client.scan_iter(match=match, count=count):
-                batch.append(key)
-                if len(batch) >= count:
-                    deleted += await run_async(_ops.unlink(self._spec, batch), client)
-                    batch = []
-            return deleted + await run_async(_ops.unlink(self._spec, batch), client)
-        except IGNORABLE as exc:
-            return int(self._ignored(exc, fallback))
-
-
-def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        return int(await self._arun(_ops.scan_delete(self._spec, match, count), fallback))

@@ -101,30 +101,8 @@ def move(spec: CacheSpec, old: str, new: str) -> Op[bool]:
     return True
 
 
-def scan_step(match: str, cursor: int, count: int) -> Op[tuple[int, list[Any]]]:
-    """One ``SCAN`` step: the next cursor and the keys found."""
-    cursor, batch = yield Call(("SCAN", cursor, "MATCH", match, "COUNT", count))
-    return int(cursor), list(batch)
-
-
-def unlink(spec: CacheSpec, redis_keys: Sequence[Any]) -> Op[int]:
-    """``UNLINK`` Redis keys found by ``SCAN`` (one command per key on Cluster)."""
-    if not redis_keys:
-        return 0
-    if not spec.cluster:
-        return int((yield Call(("UNLINK", *redis_keys))))
-    replies = yield Batch([Call(("UNLINK", k)) for k in redis_keys])
-    return sum(int(r) for r in replies if not isinstance(r, Exception))
-
-
-def scan_delete(spec: CacheSpec, match: str, count: int) -> Op[int]:
-    """Walk ``SCAN MATCH`` and ``UNLINK`` each batch; return the number deleted.
-
-    One server only: on Cluster each primary keeps its own cursor (see ``cache.py``).
-    """
-    cursor, deleted = 0, 0
-    while True:
-        cursor, batch = yield from scan_step(match, cursor, count)
-        deleted += yield from unlink(spec, batch)
-        if cursor == 0:
-            return deleted
+# SCAN walks (every primary of a Cluster in turn) and deleting what they find: the core's.
+scan_nodes = cache_ops.scan_nodes
+scan_step = cache_ops.scan_step
+unlink = cache_ops.unlink
+scan_delete = cache_ops.clear_matching
