@@ -126,6 +126,10 @@ def contention(workers: int, think_s: float = 0.0) -> Comparison:
         quick_iterations=max(5, 40 // workers),
         quick_samples=1,
         budget_s=CONTENTION_BUDGET_S,
+        # A run has a fixed cost besides its increments (redis-py's waiters sleep 100 ms when
+        # a worker finishes): a warm-up of a twentieth spread it over so few increments that
+        # the budget cut the run to ~300 per process instead of performance.md's 4 x 500.
+        warm_fraction=4,
         in_quick=workers == WORKERS,  # the other sizes use the same machinery, only slower
         scale=(THINK_SERIES if think_s else SERIES, workers),
         note=f"{workers} processes x N lock-protected GET/+1/SET increments{extra}; "

@@ -76,6 +76,9 @@ class Comparison:
     """Seconds of timed work (both sides, every sample) this comparison may take at most; the
     iterations are cut to fit once the warm-up has shown the cost per operation. ``None``: the
     run's default (``--budget``)."""
+    warm_fraction: int = 20
+    """The warm-up runs ``iterations // warm_fraction`` twice, the second time to estimate the
+    cost per iteration that :attr:`budget_s` is fitted with."""
     in_quick: bool = True
     """Whether ``--quick`` (the smoke run) includes this comparison."""
     scale: tuple[str, int] | None = None
@@ -269,9 +272,10 @@ def _timed(env: Env, run: Runner, n: int, log: SideLog) -> float:
     return sample.seconds / sample.ops
 
 
-def _warm_up(run: Runner, n: int) -> float:
-    """Run ``n`` iterations twice (connections, script cache, code paths); seconds per op."""
-    warm = max(1, n // 20)
+def _warm_up(run: Runner, n: int, fraction: int) -> float:
+    """Run ``n // fraction`` iterations twice (connections, script cache, code paths); seconds
+    per op."""
+    warm = max(1, n // fraction)
     run(warm)
     start = time.perf_counter()
     run(warm)
@@ -294,7 +298,8 @@ def measure(env: Env, comparison: Comparison) -> Measured:
     ours_log, peer_log = SideLog(comparison.ours.label), SideLog(comparison.peer.label)
     ratios: list[float] = []
     with comparison.ours.setup(env) as ours, comparison.peer.setup(env) as peer:
-        per_op = _warm_up(ours, n) + _warm_up(peer, n)
+        per_op = _warm_up(ours, n, comparison.warm_fraction)
+        per_op += _warm_up(peer, n, comparison.warm_fraction)
         if not env.quick:
             n = fit_budget(n, samples, per_op, comparison.budget_s or env.budget_s)
         for i in range(samples):
