@@ -4,10 +4,11 @@
 -- KEYS[4] starving waiter (owner)
 -- ARGV[1] owner, ARGV[2] ttl ms, ARGV[3] mode: '0' one try, '3' a waiter's first try, '1' a
 -- waiter retrying, '2' a waiter that has waited past the starvation limit; ARGV[4] poller lease
--- ms, ARGV[5] starving lease ms (both only from waiters)
+-- ms, ARGV[5] starving lease ms, ARGV[6] parked lease ms (all three only from waiters)
 -- Returns {1, fencing_token} when held by ARGV[1] afterwards, else {0, retry, poll}: retry is the
 -- holder's remaining ms (-1: no expiry; -2: free, but kept for a starving waiter), and poll is 1
--- when this waiter must retry within the poll interval (releases do not wake anyone meanwhile).
+-- when this waiter must retry within the poll interval (releases do not wake anyone meanwhile),
+-- 2 when it is the starving waiter, parked until the release wakes exactly it (the turn list).
 --
 -- A new token is max(last token + 1, Redis TIME in microseconds). The counter alone would restart
 -- at 1 after Redis loses its data (a restart without persistence, an AOF missing its last second,
@@ -83,6 +84,15 @@ local poller = redis.call('GET', KEYS[3])
 local mine = owner .. '\n'
 if starving == owner or not poller or string.sub(poller, 1, #mine) == mine then
   local seen = mine .. (holder or '')
+  if starving == owner and holder then
+    -- The waiter that reserved the next turn takes the role marked parked, and blocks on the
+    -- turn list, which the release pushes to for it alone: it is woken the moment the lock is
+    -- free for it. (On the signal list, a waiter blocked there before it would take the token,
+    -- and the lock would idle until the reservation lapsed.) Its retries renew both leases.
+    redis.call('SET', KEYS[3], seen .. '\n!', 'PX', ARGV[6])
+    redis.call('PEXPIRE', KEYS[4], ARGV[6])
+    return {0, retry, 2}
+  end
   if poller == seen and holder then
     redis.call('DEL', KEYS[3])
     return {0, retry, 0}

@@ -9,7 +9,9 @@ does a release wakes nobody. A holder that takes the lock again at once (the com
 worker in a loop) then pays no wake-up of a waiter that would only find the lock taken again;
 the poller is what guarantees progress. A waiter that has waited ``STARVE_S`` reserves the next
 turn: from then on nobody else may take the free lock first, so no waiter is passed over for
-long (Go's ``sync.Mutex`` has the same two modes).
+long (Go's ``sync.Mutex`` has the same two modes). It takes over the waiters' role and *parks*,
+blocked on a turn list of its own that the release pushes to, so the release wakes exactly the
+waiter the lock is kept for, at once.
 """
 
 from __future__ import annotations
@@ -28,9 +30,6 @@ _LOCAL_WAIT_S: Final = 0.01
 """Waits this short sleep locally instead of blocking in Redis (see acquire_waiting)."""
 POLL_S: Final = 0.002
 """How often the polling waiter retries."""
-STARVED_POLL_S: Final = 0.001
-"""How often a waiter that has reserved the next turn retries (the lock is idle between the
-holder's release and this retry)."""
 POLLER_MS: Final = 50
 """The poller's role lapses this long after its last retry (it died, or stalled): releases then
 wake a waiter again."""
@@ -40,12 +39,19 @@ STARVE_S: Final = 0.05
 """A waiter that has waited this long reserves the next turn."""
 STARVING_MS: Final = 200
 """A reservation lapses this long after the starving waiter's last retry (it died, or gave up)."""
+PARK_S: Final = 0.2
+"""The longest the starving waiter blocks, parked, before it retries (and so renews its
+reservation) anyway; the release wakes it at once."""
+PARK_MS: Final = 500
+"""A parked waiter's reservation lapses this long after its last retry: over ``PARK_S`` plus the
+100 ms by which Redis may time a blocked client out late."""
 
 _ACQUIRE_KEYS: Final = (None, "fence", "poller", "starving")
-_RELEASE_KEYS: Final = (None, "signal", "poller")
+_RELEASE_KEYS: Final = (None, "signal", "poller", "turn")
 _WAITER_KEYS: Final = ("poller", "starving")
-_WAITER_ARGS: Final = (str(POLLER_MS).encode(), str(STARVING_MS).encode())
+_WAITER_ARGS: Final = tuple(str(ms).encode() for ms in (POLLER_MS, STARVING_MS, PARK_MS))
 """Constant arguments, encoded once rather than on every call."""
+_RELEASE_TTLS: Final = (SIGNAL_TTL_MS, PARK_MS)
 
 ONE_TRY: Final = "0"
 FIRST_WAIT: Final = "3"
@@ -61,6 +67,7 @@ class Acquired(NamedTuple):
     token: int  # the fencing token when ok
     retry_ms: int  # the holder's remaining lease when not ok (-1: no expiry, -2: gone/reserved)
     poll: bool = False  # not ok, and this waiter is to retry within POLL_S
+    parked: bool = False  # not ok: the starving waiter, to block on its turn list
 
 
 def _int(value: Any) -> int:
@@ -76,7 +83,7 @@ def acquire(keys: KeySpace, key: str, owner: str, ttl_ms: int, mode: str = ONE_T
     reply = yield Eval(scripts.LOCK_ACQUIRE, rkeys, args)
     if reply[0] == 1:
         return Acquired(True, _int(reply[1]), 0)
-    return Acquired(False, 0, _int(reply[1]), reply[2] == 1)
+    return Acquired(False, 0, _int(reply[1]), reply[2] == 1, reply[2] == 2)
 
 
 def extend(keys: KeySpace, key: str, owner: str, ttl_ms: int) -> Op[bool]:
@@ -88,7 +95,7 @@ def extend(keys: KeySpace, key: str, owner: str, ttl_ms: int) -> Op[bool]:
 def release(keys: KeySpace, key: str, owner: str) -> Op[bool]:
     """Delete the lock if ``owner`` holds it, waking one waiter."""
     rkeys = keys.family(key, _RELEASE_KEYS)
-    reply = yield Eval(scripts.LOCK_RELEASE, rkeys, (owner, SIGNAL_TTL_MS))
+    reply = yield Eval(scripts.LOCK_RELEASE, rkeys, (owner, *_RELEASE_TTLS))
     return bool(reply == 1)
 
 
@@ -114,17 +121,10 @@ def acquire_waiting(
     if result.ok or wait_ms == 0:
         return _done(result, key, wait_ms)
     started = yield Clock()
-    mode = WAITER
     deadline = None if wait_ms is None else started + wait_ms / 1000
-    signal = keys.key(key, "signal")
+    signal, turn = keys.key(key, "signal"), keys.key(key, "turn")
     while True:
-        block = _block_seconds(result.retry_ms, max_block_s)
-        if result.poll:
-            block = min(block, STARVED_POLL_S if mode == STARVING else POLL_S)
-        else:
-            # Woken by a release, or by this: if the poller died, its role lapses (POLLER_MS)
-            # and the next retry here takes it over.
-            block = min(block, WAITER_BLOCK_S)
+        block = _wait_seconds(result, max_block_s)
         if deadline is not None:
             left = deadline - (yield Clock())
             if left <= 0:
@@ -136,10 +136,11 @@ def acquire_waiting(
             yield Sleep(block)
             woke = None
         else:
-            woke = yield Call(("BLPOP", signal, round(block, 3)))
+            woke = yield Call(("BLPOP", turn if result.parked else signal, round(block, 3)))
         now = yield Clock()
-        mode = STARVING if now - started >= STARVE_S else WAITER
-        result = yield from acquire(keys, key, owner, ttl_ms, mode)
+        result = yield from acquire(
+            keys, key, owner, ttl_ms, STARVING if now - started >= STARVE_S else WAITER
+        )
         if result.ok:
             return result.token
         if woke is None and deadline is not None and (yield Clock()) >= deadline:
@@ -155,6 +156,18 @@ def _give_up(keys: KeySpace, key: str, owner: str, wait_ms: int | None) -> Op[No
     """Leave the waiters, then raise the timeout."""
     yield from abandon(keys, key, owner)
     raise LockTimeoutError(key, wait_ms)
+
+
+def _wait_seconds(result: Acquired, max_block_s: float) -> float:
+    """How long a waiter waits after the failed attempt ``result`` before it retries."""
+    block = _block_seconds(result.retry_ms, max_block_s)
+    if result.parked:
+        return min(block, PARK_S)
+    if result.poll:
+        return min(block, POLL_S)
+    # Woken by a release, or by this: if the poller died, its role lapses (POLLER_MS) and the
+    # next retry here takes it over.
+    return min(block, WAITER_BLOCK_S)
 
 
 def _block_seconds(retry_ms: int, max_block_s: float) -> float:

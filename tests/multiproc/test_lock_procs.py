@@ -138,3 +138,53 @@ def test_a_waiter_on_a_long_hold_does_not_poll_and_is_woken_by_the_release(redis
     assert 0 <= got - released < 0.3  # woken by the release, not by a timeout
     # A 1.5 s wait: a handful of attempts (and the holder's release), not one per poll interval.
     assert evalshas < 30
+
+
+def _hold_until_reserved(url: str, prefix: str) -> float:
+    """Hold the lock until a waiter has reserved the next turn (and parked), then release."""
+    adapter = RedisAdapter.from_url(url, prefix)
+    raw = adapter.client
+    with adapter.lock("turn", ttl=10_000):
+        raw.set(f"{prefix}held", 1)
+        while not raw.exists(f"{prefix}lock:{{turn}}:starving"):
+            time.sleep(0.005)
+        time.sleep(0.05)  # the reserved waiter sees the same holder again: a long hold
+        released = time.time()
+    adapter.disconnect()
+    return released
+
+
+def _block_on_signal(url: str, prefix: str) -> Any:
+    """Another waiter, blocked on the signal list before the reserved one (raw BLPOP)."""
+    raw = redis.Redis.from_url(url)
+    while not raw.get(f"{prefix}held"):
+        time.sleep(0.005)
+    woken = raw.blpop([f"{prefix}lock:{{turn}}:signal"], timeout=1.5)
+    return None if woken is None else time.time()
+
+
+def _reserve(url: str, prefix: str) -> float:
+    adapter = RedisAdapter.from_url(url, prefix)
+    raw = adapter.client
+    while not raw.get(f"{prefix}held"):
+        time.sleep(0.005)
+    time.sleep(0.1)  # after the raw waiter is blocked
+    with adapter.lock("turn", ttl=10_000):
+        got = time.time()
+    adapter.disconnect()
+    return got
+
+
+def _turn_role(url: str, prefix: str, role: str) -> Any:
+    roles = {"hold": _hold_until_reserved, "block": _block_on_signal, "reserve": _reserve}
+    return roles[role](url, prefix)
+
+
+def test_the_release_wakes_the_waiter_that_reserved_the_turn(redis_server, prefix):
+    # The reserved waiter parks on its own turn list through a long hold. Were it blocked on
+    # the signal list like the others, the waiter blocked there first would take the release's
+    # token, and the lock would idle, kept for a waiter still asleep, until it woke.
+    roles = [(redis_server.url, prefix, role) for role in ("hold", "block", "reserve")]
+    released, woken, got = run_workers(_turn_role, roles)
+    assert 0 <= got - released < 0.2
+    assert woken is None or woken > got  # the holder's release woke nobody else

@@ -39,7 +39,13 @@ def test_acquire_refused_reports_holders_remaining_lease_and_the_poll_role():
 def test_release_wakes_waiters_through_signal_list_unless_one_polls():
     effects, ok = drive(ops.release(KEYS, "job", "me"), [1])
     assert ok is True
-    assert effects[0].keys == ("p:lock:{job}", "p:lock:{job}:signal", "p:lock:{job}:poller")
+    assert effects[0].keys == (
+        "p:lock:{job}",
+        "p:lock:{job}:signal",
+        "p:lock:{job}:poller",
+        "p:lock:{job}:turn",
+    )
+    assert effects[0].args == ("me", ops.SIGNAL_TTL_MS, ops.PARK_MS)
 
 
 def test_waiting_acquire_blocks_on_signal_bounded_by_holder_lease():
@@ -48,8 +54,8 @@ def test_waiting_acquire_blocks_on_signal_bounded_by_holder_lease():
     assert token == 9
     # A waiter says so from the start (and that it holds no waiter's role yet); then it retries
     # as a plain waiter.
-    assert effects[0].args[2:] == (ops.FIRST_WAIT, b"50", b"200")
-    assert effects[4].args[2:] == (ops.WAITER, b"50", b"200")
+    assert effects[0].args[2:] == (ops.FIRST_WAIT, b"50", b"200", b"500")
+    assert effects[4].args[2:] == (ops.WAITER, b"50", b"200", b"500")
     assert effects[2] == Call(("BLPOP", "p:lock:{job}:signal", 0.251))
 
 
@@ -66,13 +72,18 @@ def test_the_poller_retries_after_a_short_local_sleep():
     assert effects[2] == Sleep(ops.POLL_S)  # not a BLPOP: Redis times those out coarsely
 
 
-def test_a_waiter_past_the_starvation_limit_reserves_the_next_turn():
+def test_a_waiter_past_the_starvation_limit_reserves_the_next_turn_and_parks():
+    # Past the starvation limit it retries as STARVING (the script reserves the next turn) and,
+    # told it is parked, blocks on the turn list that only a release pushes to for it, bounded
+    # by PARK_S: not on the signal list, and not a poll.
     op = ops.acquire_waiting(KEYS, "job", "me", 500, None, max_block_s=5.0)
-    replies = [[0, 9000, 1], 0.0, None, ops.STARVE_S + 0.001, [0, 8000, 1], None, 0.06, [1, 5]]
-    effects, token = drive(op, replies)
-    assert token == 5
+    replies = [[0, 9000, 1], 0.0, None, ops.STARVE_S + 0.001, [0, 8000, 2], (b"t", b"1"), 0.3]
+    effects, token = drive(op, [*replies, [1, 6]])
+    assert token == 6
     assert effects[4].args[2] == ops.STARVING
-    assert effects[5] == Sleep(ops.STARVED_POLL_S)  # reserved: retry at once after a release
+    assert effects[5] == Call(("BLPOP", "p:lock:{job}:turn", ops.PARK_S))
+    _, parked = drive(ops.acquire(KEYS, "job", "me", 500, ops.STARVING), [[0, 8000, 2]])
+    assert parked.parked and not parked.poll
 
 
 def test_waiting_acquire_times_out_on_local_deadline_and_leaves_the_waiters():
@@ -119,3 +130,47 @@ def test_against_redis_a_waiter_that_takes_the_lock_leaves_its_polling_role(sync
     again = run_sync(ops.acquire(keys, "job", "w", 1_000, ops.WAITER), sync_client)
     assert again.ok and again.token > first.token
     assert sync_client.exists(poller) == 0
+
+
+def test_against_redis_the_reserved_waiter_parks_and_the_release_wakes_it_alone(
+    sync_client, prefix
+):
+    # The scripts themselves (real Redis). "s" reserves the next turn and parks: the waiters'
+    # role marked parked, both leases renewed for PARK_MS. The holder's release then pushes to
+    # the turn list only, never to the signal list, where another waiter blocked earlier would
+    # take the token and leave the reserved lock idle.
+    from goscope_redis.runner import run_sync
+
+    keys = KeySpace(prefix, "lock")
+    lock = keys.key("job")
+    assert run_sync(ops.acquire(keys, "job", "h", 5_000), sync_client).ok
+    assert run_sync(ops.acquire(keys, "job", "w", 5_000, ops.FIRST_WAIT), sync_client).poll
+    first = run_sync(ops.acquire(keys, "job", "s", 5_000, ops.STARVING), sync_client)
+    assert first.parked and not first.poll and first.retry_ms > 0
+    assert sync_client.get(lock + ":poller") == b"s\nh\n!"  # taken over from the poller "w"
+    assert sync_client.get(lock + ":starving") == b"s"
+    assert ops.STARVING_MS < sync_client.pttl(lock + ":starving") <= ops.PARK_MS
+    still = run_sync(ops.acquire(keys, "job", "s", 5_000, ops.STARVING), sync_client)
+    assert still.parked  # retrying through the hold keeps it parked
+    assert run_sync(ops.release(keys, "job", "h"), sync_client)
+    assert sync_client.lrange(lock + ":turn", 0, -1) == [b"1"]
+    assert sync_client.exists(lock + ":signal") == 0
+    assert not run_sync(ops.acquire(keys, "job", "other", 5_000, ops.WAITER), sync_client).ok
+    assert run_sync(ops.acquire(keys, "job", "s", 5_000, ops.STARVING), sync_client).ok
+    assert sync_client.exists(lock + ":poller", lock + ":starving") == 0
+
+
+def test_against_redis_a_release_wakes_nobody_while_a_waiter_polls(sync_client, prefix):
+    from goscope_redis.runner import run_sync
+
+    keys = KeySpace(prefix, "lock")
+    lock = keys.key("job")
+    assert run_sync(ops.acquire(keys, "job", "h", 5_000), sync_client).ok
+    assert run_sync(ops.acquire(keys, "job", "w", 5_000, ops.FIRST_WAIT), sync_client).poll
+    assert run_sync(ops.release(keys, "job", "h"), sync_client)
+    assert sync_client.exists(lock + ":signal", lock + ":turn") == 0
+    # No waiter polls: the release leaves one token for whoever blocks on the signal list.
+    sync_client.delete(lock + ":poller")
+    assert run_sync(ops.acquire(keys, "job", "h", 5_000), sync_client).ok
+    assert run_sync(ops.release(keys, "job", "h"), sync_client)
+    assert sync_client.lrange(lock + ":signal", 0, -1) == [b"1"]
