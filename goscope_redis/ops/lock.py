@@ -51,7 +51,6 @@ _RELEASE_KEYS: Final = (None, "signal", "poller", "turn")
 _WAITER_KEYS: Final = ("poller", "starving")
 _WAITER_ARGS: Final = tuple(str(ms).encode() for ms in (POLLER_MS, STARVING_MS, PARK_MS))
 """Constant arguments, encoded once rather than on every call."""
-_RELEASE_TTLS: Final = (SIGNAL_TTL_MS, PARK_MS)
 
 ONE_TRY: Final = "0"
 FIRST_WAIT: Final = "3"
@@ -95,7 +94,7 @@ def extend(keys: KeySpace, key: str, owner: str, ttl_ms: int) -> Op[bool]:
 def release(keys: KeySpace, key: str, owner: str) -> Op[bool]:
     """Delete the lock if ``owner`` holds it, waking one waiter."""
     rkeys = keys.family(key, _RELEASE_KEYS)
-    reply = yield Eval(scripts.LOCK_RELEASE, rkeys, (owner, *_RELEASE_TTLS))
+    reply = yield Eval(scripts.LOCK_RELEASE, rkeys, (owner, SIGNAL_TTL_MS))
     return bool(reply == 1)
 
 

@@ -45,7 +45,7 @@ def test_release_wakes_waiters_through_signal_list_unless_one_polls():
         "p:lock:{job}:poller",
         "p:lock:{job}:turn",
     )
-    assert effects[0].args == ("me", ops.SIGNAL_TTL_MS, ops.PARK_MS)
+    assert effects[0].args == ("me", ops.SIGNAL_TTL_MS)
 
 
 def test_waiting_acquire_blocks_on_signal_bounded_by_holder_lease():
@@ -154,6 +154,7 @@ def test_against_redis_the_reserved_waiter_parks_and_the_release_wakes_it_alone(
     assert still.parked  # retrying through the hold keeps it parked
     assert run_sync(ops.release(keys, "job", "h"), sync_client)
     assert sync_client.lrange(lock + ":turn", 0, -1) == [b"1"]
+    assert 0 < sync_client.pttl(lock + ":turn") <= sync_client.pttl(lock + ":poller")
     assert sync_client.exists(lock + ":signal") == 0
     assert not run_sync(ops.acquire(keys, "job", "other", 5_000, ops.WAITER), sync_client).ok
     assert run_sync(ops.acquire(keys, "job", "s", 5_000, ops.STARVING), sync_client).ok
