@@ -100,9 +100,8 @@ def release(keys: KeySpace, key: str, owner: str) -> Op[bool]:
 
 def force_release(keys: KeySpace, key: str) -> Op[bool]:
     """Delete the lock whoever holds it, waking one waiter."""
-    reply = yield Eval(
-        scripts.LOCK_FORCE_RELEASE, (keys.key(key), keys.key(key, "signal")), (SIGNAL_TTL_MS,)
-    )
+    rkeys = keys.family(key, _RELEASE_KEYS)
+    reply = yield Eval(scripts.LOCK_FORCE_RELEASE, rkeys, (SIGNAL_TTL_MS,))
     return bool(reply == 1)
 
 

@@ -161,6 +161,22 @@ def test_against_redis_the_reserved_waiter_parks_and_the_release_wakes_it_alone(
     assert sync_client.exists(lock + ":poller", lock + ":starving") == 0
 
 
+def test_against_redis_a_forced_release_wakes_the_parked_waiter_too(sync_client, prefix):
+    from goscope_redis.runner import run_sync
+
+    keys = KeySpace(prefix, "lock")
+    lock = keys.key("job")
+    assert run_sync(ops.acquire(keys, "job", "h", 5_000), sync_client).ok
+    assert run_sync(ops.acquire(keys, "job", "s", 5_000, ops.STARVING), sync_client).parked
+    assert run_sync(ops.force_release(keys, "job"), sync_client)
+    assert sync_client.lrange(lock + ":turn", 0, -1) == [b"1"]
+    assert sync_client.exists(lock + ":signal") == 0
+    assert run_sync(ops.acquire(keys, "job", "s", 5_000, ops.STARVING), sync_client).ok
+    # Nobody parked: a forced release wakes a waiter on the signal list, as before.
+    assert run_sync(ops.force_release(keys, "job"), sync_client)
+    assert sync_client.lrange(lock + ":signal", 0, -1) == [b"1"]
+
+
 def test_against_redis_a_release_wakes_nobody_while_a_waiter_polls(sync_client, prefix):
     from goscope_redis.runner import run_sync
 
