@@ -113,3 +113,25 @@ def test_quick_bench_counts_one_round_trip_per_cache_call_and_two_per_lock(
         lock = by_name[name]["ours"]
         assert lock["round_trips_per_op"] == pytest.approx(2, abs=0.02)
         assert lock["commands"]["evalsha"] == pytest.approx(2, abs=0.02)
+
+
+@pytest.mark.slow
+def test_quick_profiles_report_both_sides_of_every_missed_target(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "bench/profiles.py", "--quick", "--output", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    reports = {path.stem: path.read_text(encoding="utf-8") for path in tmp_path.glob("*.txt")}
+    assert set(reports) == {
+        "django.get.sync.vs-django",
+        "django.set.sync.vs-django",
+        "django.get_many100.sync.vs-django-redis",
+        "asgi.no_key.inprocess",
+    }
+    for text in reports.values():
+        assert text.count("µs/op while profiled") == 2  # ours, then the peer
+        assert "Samples:" in text
