@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
 import redis
 
-from goscope_redis import RedisAdapter
+from goscope_redis import LockTimeoutError, RedisAdapter
 
 from ..procs import run_workers
 
@@ -188,3 +189,33 @@ def test_the_release_wakes_the_waiter_that_reserved_the_turn(redis_server, prefi
     released, woken, got = run_workers(_turn_role, roles)
     assert 0 <= got - released < 0.2
     assert woken is None or woken > got  # the holder's release woke nobody else
+
+
+def _short_sleeping_holds(url: str, prefix: str, seed: int) -> tuple[int, float]:
+    """60 increments, each holding the lock 1-3 ms (a sleep); timeouts and the longest wait."""
+    rng = random.Random(seed)
+    adapter = RedisAdapter.from_url(url, prefix)
+    raw = adapter.client
+    timeouts, longest = 0, 0.0
+    for _ in range(60):
+        began = time.monotonic()
+        try:
+            with adapter.lock("busy", ttl=5_000, wait=1_000):
+                longest = max(longest, time.monotonic() - began)
+                value = int(raw.get(f"{prefix}busy-value") or 0)
+                time.sleep(0.001 + rng.random() * 0.002)
+                raw.set(f"{prefix}busy-value", value + 1)
+        except LockTimeoutError:
+            timeouts += 1
+    adapter.disconnect()
+    return timeouts, longest
+
+
+def test_holds_of_a_few_ms_starve_nobody_across_5_processes(redis_server, prefix):
+    # Holds longer than a poll interval are where the reserved waiter used to lose its turn:
+    # blocked on the shared signal list, it was passed over again and again (4 s waits, timeouts
+    # of a 1 s wait). Parked on its own turn list, every waiter gets the lock within a few turns.
+    results = run_workers(_short_sleeping_holds, [(redis_server.url, prefix, i) for i in range(5)])
+    assert [timeouts for timeouts, _ in results] == [0] * 5
+    assert int(redis.Redis(port=redis_server.port).get(f"{prefix}busy-value")) == 300
+    assert max(longest for _, longest in results) < 0.75  # about 5 holds, with room for CI
