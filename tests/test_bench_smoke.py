@@ -11,6 +11,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _quick(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``bench/<script> --quick *args`` from the checkout; fail with its stderr's tail."""
+    done = subprocess.run(
+        [sys.executable, f"bench/{script}", "--quick", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
 FIRST_CUT = {
     "cache.get.sync",
     "cache.set.sync",
@@ -45,14 +60,7 @@ TABLES = {"floor", "clear", "memory", "scaling:cache.get_many", "scaling:lock.co
 @pytest.mark.slow
 def test_quick_bench_writes_json_with_every_comparison(tmp_path: Path) -> None:
     output = tmp_path / "latest.json"
-    done = subprocess.run(
-        [sys.executable, "bench/run.py", "--quick", "--output", str(output)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = _quick("run.py", "--output", str(output))
     results = json.loads(output.read_text())
     by_name = {c["name"]: c for c in results["comparisons"]}
     assert set(by_name) >= FIRST_CUT | set(RESILIENCE_ROUND_TRIPS)
@@ -81,24 +89,8 @@ def test_quick_bench_counts_one_round_trip_per_cache_call_and_two_per_lock(
     tmp_path: Path,
 ) -> None:
     output = tmp_path / "rt.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "bench/run.py",
-            "--quick",
-            "--only",
-            "cache.*.sync",
-            "--only",
-            "lock.acquire_release",
-            "--output",
-            str(output),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    only = ("--only", "cache.*.sync", "--only", "lock.acquire_release")
+    _quick("run.py", *only, "--output", str(output))  # the helper asserts the exit code
     by_name = {c["name"]: c for c in json.loads(output.read_text())["comparisons"]}
     assert set(by_name) == {
         "cache.get.sync",
@@ -117,14 +109,7 @@ def test_quick_bench_counts_one_round_trip_per_cache_call_and_two_per_lock(
 
 @pytest.mark.slow
 def test_quick_profiles_report_both_sides_of_every_missed_target(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "bench/profiles.py", "--quick", "--output", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    _quick("profiles.py", "--output", str(tmp_path))
     reports = {path.stem: path.read_text(encoding="utf-8") for path in tmp_path.glob("*.txt")}
     assert set(reports) == {
         "django.get.sync.vs-django",
