@@ -26,7 +26,9 @@ for _path in (str(BENCH), str(ROOT)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+import anchor_env  # noqa: E402
 import harness  # noqa: E402
+import redis  # noqa: E402
 from chart import title_of, write_png  # noqa: E402
 from report import comparison_record, scaling_tables, table, write_json  # noqa: E402
 from tables import Study, Table  # noqa: E402
@@ -68,12 +70,31 @@ def all_studies() -> list[Study]:
 Named = TypeVar("Named", harness.Comparison, Study)
 
 
+def matches(name: str, only: list[str]) -> bool:
+    """Does ``name`` match any ``--only`` value: a glob, a substring, or ``=name`` exactly."""
+    return any(
+        name == pat[1:] if pat.startswith("=") else fnmatch.fnmatchcase(name, pat) or pat in name
+        for pat in only
+    )
+
+
 def selected(items: list[Named], only: list[str]) -> list[Named]:
-    """Items whose name matches any ``--only`` value (a glob, or a prefix/substring)."""
-    if not only:
-        return items
+    """Items whose name matches any ``--only`` value (all of them without ``--only``)."""
+    return [c for c in items if matches(c.name, only)] if only else items
+
+
+def anchored(args: argparse.Namespace) -> list[str]:
+    """The rows to measure again on the anchor's redis-py (:mod:`anchor_env`).
+
+    All of them in a full run; those named by ``--only``; none in a plain ``--quick`` (the
+    smoke run must not need the network) nor inside the nested run itself.
+    """
+    if anchor_env.is_child() or (args.quick and not args.only):
+        return []
     return [
-        c for c in items if any(fnmatch.fnmatchcase(c.name, pat) or pat in c.name for pat in only)
+        row
+        for row in anchor_env.ROWS
+        if not args.only or matches(row + anchor_env.SUFFIX, args.only)
     ]
 
 
@@ -86,7 +107,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME",
-        help="run comparisons matching NAME (glob or substring); repeatable",
+        help="run comparisons matching NAME (glob, substring, or =NAME exactly); repeatable",
     )
     parser.add_argument("--list", action="store_true", help="list comparison names and exit")
     parser.add_argument("--cpu", type=int, default=0, help="CPU to pin server+bench to (0)")
@@ -128,6 +149,7 @@ def metadata(env: harness.Env, args: argparse.Namespace) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "versions": versions,
+        "redis_py_from": str(Path(redis.__file__).parent),
         "pinned_cpus": env.pinned if not args.no_pin else None,
         "cpu_count": os.cpu_count(),
         "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
@@ -143,8 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick and not args.only:
         comparisons = [c for c in comparisons if c.in_quick]
     studies = selected(all_studies(), args.only)
-    if args.list or not (comparisons or studies):
-        print("\n".join(c.name for c in [*all_comparisons(), *all_studies()]))
+    again = anchored(args)
+    if args.list or not (comparisons or studies or again):
+        listed = [c.name for c in all_comparisons()] + [s.name for s in all_studies()]
+        print("\n".join(listed + anchor_env.names()))
         return 0 if args.list else 2
     began = time.perf_counter()
     cpu = None if args.no_pin else args.cpu
@@ -153,9 +177,13 @@ def main(argv: list[str] | None = None) -> int:
         print(_banner(meta), flush=True)
         records = [_measure(env, comparison) for comparison in comparisons]
         tables = scaling_tables(records) + [_study(env, study) for study in studies]
+    if again:
+        records = _measure_again(args, again, records, meta)
     meta["wall_seconds"] = round(time.perf_counter() - began, 1)
     if records:
         print(table(records))
+    if meta.get("anchor_env", {}).get("redis_client_build_us"):
+        print(_anchor_line(meta["anchor_env"]))
     for extra in tables:
         print("\n" + extra.render())
     print(f"\ntotal wall time {meta['wall_seconds']:.1f} s")
@@ -172,6 +200,43 @@ def _measure(env: harness.Env, comparison: harness.Comparison) -> dict[str, Any]
     record = comparison_record(harness.measure(env, comparison))
     print(f" ({record['seconds']:.1f} s)", file=sys.stderr, flush=True)
     return record
+
+
+def _measure_again(
+    args: argparse.Namespace, rows: list[str], records: list[dict[str, Any]], meta: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """``records`` plus ``rows`` measured again on the anchor's redis-py; notes it in ``meta``."""
+    again, build_us = anchor_env.measure(rows, _child_options(args))
+    meta["anchor_env"] = {
+        "redis": anchor_env.ANCHOR_VERSION,
+        "rows": rows,
+        "redis_client_build_us": build_us,
+    }
+    return _beside(records, again)
+
+
+def _anchor_line(anchor: dict[str, Any]) -> str:
+    costs = ", ".join(f"{us:.1f} µs on {v}" for v, us in anchor["redis_client_build_us"].items())
+    return (
+        f"\n*{anchor_env.SUFFIX}: both sides on redis-py {anchor['redis']}, the anchor version of "
+        f"performance.md. Django's RedisCache builds a redis.Redis per call: {costs}."
+    )
+
+
+def _child_options(args: argparse.Namespace) -> list[str]:
+    """The parent's measuring options, for the nested run."""
+    pin = ["--no-pin"] if args.no_pin else ["--cpu", str(args.cpu)]
+    return [*(["--quick"] if args.quick else []), "--budget", str(args.budget), *pin]
+
+
+def _beside(records: list[dict[str, Any]], extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``records`` with each of ``extra`` placed right after the row it re-measures."""
+    placed = list(records)
+    for record in extra:
+        base = record["name"].removesuffix(anchor_env.SUFFIX)
+        where = next((i for i, r in enumerate(placed) if r["name"] == base), len(placed) - 1)
+        placed.insert(where + 1, record)
+    return placed
 
 
 def _study(env: harness.Env, study: Study) -> Table:

@@ -4,6 +4,7 @@ studies (``clear()``, memory) and the chart."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _quick(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _quick(
+    script: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``bench/<script> --quick *args`` from the checkout; fail with its stderr's tail."""
     done = subprocess.run(
         [sys.executable, f"bench/{script}", "--quick", *args],
@@ -21,6 +24,7 @@ def _quick(script: str, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done
@@ -105,6 +109,47 @@ def test_quick_bench_counts_one_round_trip_per_cache_call_and_two_per_lock(
         lock = by_name[name]["ours"]
         assert lock["round_trips_per_op"] == pytest.approx(2, abs=0.02)
         assert lock["commands"]["evalsha"] == pytest.approx(2, abs=0.02)
+
+
+@pytest.mark.slow
+def test_rows_measured_again_on_another_redis_py_come_from_a_nested_run_on_it(
+    tmp_path: Path,
+) -> None:
+    # The full run re-measures the RedisCache rows on performance.md's redis-py (8.1, installed
+    # by pip on first use). Offline here: the "anchor" is the installed redis-py, put first on
+    # the nested run's path from a directory of its own, which is the mechanism under test.
+    import redis
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "redis").symlink_to(Path(redis.__file__).parent, target_is_directory=True)
+    version = redis.__version__
+    suffix = ".redis-py-" + ".".join(version.split(".")[:2])
+    env = {
+        **os.environ,
+        "GOSCOPE_BENCH_ANCHOR_REDIS_PY": version,
+        "GOSCOPE_BENCH_ANCHOR_SITE": str(site),
+    }
+    output = tmp_path / "anchor.json"
+    done = _quick(
+        "run.py", "--only", "=cache.get.sync", "--only", suffix, "--output", str(output), env=env
+    )
+    results = json.loads(output.read_text())
+    names = [c["name"] for c in results["comparisons"]]
+    assert names == [
+        "cache.get.sync",
+        "django.get.sync.vs-django" + suffix,
+        "django.set.sync.vs-django" + suffix,
+    ]
+    for record in results["comparisons"][1:]:
+        assert record["target_ratio"] == 2.5
+        assert f"both sides on redis-py {version}" in record["note"]
+        assert record["ours"]["round_trips_per_op"] == pytest.approx(1, abs=0.02)
+        assert record["name"] in done.stdout
+    anchor = results["meta"]["anchor_env"]
+    assert anchor["redis"] == version
+    assert anchor["redis_client_build_us"][version] > 0
+    assert "builds a redis.Redis per call" in done.stdout
 
 
 @pytest.mark.slow

@@ -1,0 +1,129 @@
+"""The Django ``RedisCache`` rows again, with both sides on the redis-py of ``performance.md``.
+
+``performance.md`` took its anchors with redis-py 8.1, and its "2.5x Django's ``RedisCache``"
+target against the anchor's 88.7 µs per ``cache.get``. Django's ``RedisCache`` builds a
+``redis.Redis`` on every call (``get_client``), and what that costs is redis-py's business:
+8.1 builds an event dispatcher and a fresh response-callback table per client, ~61 µs here;
+8.2 skips both, ~3 µs. Every other peer keeps its client, so this is the one comparison whose
+peer moved with the redis-py release (the one pip picks today), and by a factor of two.
+
+So the suite measures these rows twice: on the installed redis-py (the main rows), and in a
+nested run of this same bench with redis-py :data:`ANCHOR_VERSION` first on ``sys.path`` for
+*both* sides (rows suffixed ``.redis-py-8.1``). Both carry the target; the report shows both.
+The nested run installs that redis-py once into ``bench/.anchor/`` (``pip --target``, no
+dependencies; git ignores it) and starts its own ``redis-server``, pinned like the parent.
+
+``GOSCOPE_BENCH_ANCHOR_REDIS_PY`` and ``GOSCOPE_BENCH_ANCHOR_SITE`` override the version and
+the directory (the smoke test points them at the installed redis-py, so it needs no network).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ANCHOR_VERSION = os.environ.get("GOSCOPE_BENCH_ANCHOR_REDIS_PY", "8.1.0")
+"""The redis-py that ``performance.md`` names for its anchors."""
+ROWS = ("django.get.sync.vs-django", "django.set.sync.vs-django")
+"""The comparisons whose peer builds a redis-py client per call: the 2.5x target's rows."""
+CHILD = "GOSCOPE_BENCH_ANCHOR_CHILD"
+"""Set in the nested run: it measures, it does not nest again."""
+SUFFIX = ".redis-py-" + ".".join(ANCHOR_VERSION.split(".")[:2])
+
+
+def names() -> list[str]:
+    """The names of the anchored rows, as ``--list`` and ``--only`` see them."""
+    return [row + SUFFIX for row in ROWS]
+
+
+def is_child() -> bool:
+    """True inside the nested run."""
+    return os.environ.get(CHILD) == "1"
+
+
+def site() -> Path:
+    """Where the anchor's redis-py lives (installed on first use)."""
+    override = os.environ.get("GOSCOPE_BENCH_ANCHOR_SITE")
+    return Path(override) if override else BENCH / ".anchor" / f"redis-{ANCHOR_VERSION}"
+
+
+def _installed(where: Path) -> str | None:
+    """Install redis-py ANCHOR_VERSION into ``where`` unless there; the reason if that fails."""
+    if (where / "redis" / "__init__.py").exists():
+        return None
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    done = subprocess.run(
+        [*pip, "--no-deps", "--target", str(where), f"redis=={ANCHOR_VERSION}"],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        return f"pip could not install redis=={ANCHOR_VERSION}: {done.stderr.strip()[-300:]}"
+    return None
+
+
+def measure(rows: list[str], options: list[str]) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Run ``rows`` in a nested bench on the anchor's redis-py: their records, renamed, and
+    what one ``redis.Redis(connection_pool=pool)`` costs (µs) on each redis-py.
+
+    ``options`` are the parent's own (``--quick``, ``--budget``, ``--cpu``/``--no-pin``).
+    Returns nothing (and says why on stderr) if that redis-py cannot be installed.
+    """
+    where = site()
+    reason = _installed(where)
+    if reason is not None:
+        print(f"\nskipped the redis-py {ANCHOR_VERSION} rows: {reason}", file=sys.stderr)
+        return [], {}
+    env = {**os.environ, CHILD: "1", "PYTHONPATH": _path_with(where)}
+    print(f"... again on redis-py {ANCHOR_VERSION}:", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="goscope-anchor-") as tmp:
+        output = Path(tmp) / "anchor.json"
+        only = [arg for row in rows for arg in ("--only", "=" + row)]
+        command = [sys.executable, str(BENCH / "run.py"), *only, *options, "--output", str(output)]
+        # Its rows join our table; its progress (stderr) shows as it goes.
+        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+        payload = json.loads(output.read_text())
+    found, origin = payload["meta"]["versions"]["redis"], payload["meta"]["redis_py_from"]
+    if found != ANCHOR_VERSION or not origin.startswith(str(where)):
+        raise RuntimeError(
+            f"the nested run imported redis-py {found} from {origin}, not {ANCHOR_VERSION} "
+            f"from {where}"
+        )
+    costs = dict((_build_cost(dict(os.environ)), _build_cost(env)))
+    return [_renamed(record) for record in payload["comparisons"]], costs
+
+
+def _path_with(where: Path) -> str:
+    return os.pathsep.join(filter(None, (str(where), os.environ.get("PYTHONPATH"))))
+
+
+# What Django's RedisCache.get_client() does on every call, timed alone.
+_BUILD = (
+    "import timeit, redis; pool = redis.ConnectionPool(); n = 5000; "
+    "t = timeit.timeit(lambda: redis.Redis(connection_pool=pool), number=n); "
+    "print(redis.__version__, round(t / n * 1e6, 2))"
+)
+
+
+def _build_cost(env: dict[str, str]) -> tuple[str, float]:
+    """(redis-py version, µs per client built) under ``env``."""
+    done = subprocess.run(
+        [sys.executable, "-c", _BUILD], env=env, capture_output=True, text=True, check=True
+    )
+    version, micros = done.stdout.split()
+    return version, float(micros)
+
+
+def _renamed(record: dict[str, Any]) -> dict[str, Any]:
+    note = f"both sides on redis-py {ANCHOR_VERSION} (performance.md's anchor version)"
+    return {
+        **record,
+        "name": record["name"] + SUFFIX,
+        "note": f"{note}; {record['note']}" if record["note"] else note,
+    }
