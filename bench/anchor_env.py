@@ -82,27 +82,36 @@ def measure(rows: list[str], options: list[str]) -> tuple[list[dict[str, Any]], 
     Returns nothing (and says why on stderr) if that redis-py cannot be installed.
     """
     where = site()
-    reason = _installed(where)
-    if reason is not None:
+    env = {**os.environ, CHILD: "1", "PYTHONPATH": _path_with(where)}
+    # A failure here loses these rows only, never the run they are part of: say why, go on.
+    payload, reason = None, _installed(where)
+    if reason is None:
+        payload, reason = _nested(rows, options, env, where)
+    if payload is None:
         print(f"\nskipped the redis-py {ANCHOR_VERSION} rows: {reason}", file=sys.stderr)
         return [], {}
-    env = {**os.environ, CHILD: "1", "PYTHONPATH": _path_with(where)}
+    costs = dict((_build_cost(dict(os.environ)), _build_cost(env)))
+    return [_renamed(record) for record in payload["comparisons"]], costs
+
+
+def _nested(
+    rows: list[str], options: list[str], env: dict[str, str], where: Path
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The nested run's results, or why there are none."""
     print(f"... again on redis-py {ANCHOR_VERSION}:", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="goscope-anchor-") as tmp:
         output = Path(tmp) / "anchor.json"
         only = [arg for row in rows for arg in ("--only", "=" + row)]
         command = [sys.executable, str(BENCH / "run.py"), *only, *options, "--output", str(output)]
         # Its rows join our table; its progress (stderr) shows as it goes.
-        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-        payload = json.loads(output.read_text())
+        done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL)
+        if done.returncode != 0 or not output.exists():
+            return None, f"the nested run failed (exit {done.returncode}; its stderr is above)"
+        payload: dict[str, Any] = json.loads(output.read_text())
     found, origin = payload["meta"]["versions"]["redis"], payload["meta"]["redis_py_from"]
     if found != ANCHOR_VERSION or not origin.startswith(str(where)):
-        raise RuntimeError(
-            f"the nested run imported redis-py {found} from {origin}, not {ANCHOR_VERSION} "
-            f"from {where}"
-        )
-    costs = dict((_build_cost(dict(os.environ)), _build_cost(env)))
-    return [_renamed(record) for record in payload["comparisons"]], costs
+        return None, f"the nested run imported redis-py {found} from {origin}, not {where}"
+    return payload, None
 
 
 def _path_with(where: Path) -> str:

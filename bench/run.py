@@ -210,6 +210,7 @@ def _measure_again(
     meta["anchor_env"] = {
         "redis": anchor_env.ANCHOR_VERSION,
         "rows": rows,
+        "measured": bool(again),  # False: skipped, the reason is on stderr
         "redis_client_build_us": build_us,
     }
     return _beside(records, again)

@@ -131,6 +131,22 @@ def test_rows_measured_again_on_another_redis_py_come_from_a_nested_run_on_it(
         "GOSCOPE_BENCH_ANCHOR_SITE": str(site),
     }
     output = tmp_path / "anchor.json"
+    # Another redis-py than the one asked for: the rows are skipped, saying why, not the run.
+    wrong = {**env, "GOSCOPE_BENCH_ANCHOR_REDIS_PY": "0.0.1"}
+    done = _quick(
+        "run.py",
+        "--only",
+        "=cache.get.sync",
+        "--only",
+        ".redis-py-0.0",
+        "--output",
+        str(output),
+        env=wrong,
+    )
+    assert "skipped the redis-py 0.0.1 rows: the nested run imported redis-py" in done.stderr
+    skipped = json.loads(output.read_text())
+    assert [c["name"] for c in skipped["comparisons"]] == ["cache.get.sync"]
+    assert skipped["meta"]["anchor_env"]["measured"] is False
     done = _quick(
         "run.py", "--only", "=cache.get.sync", "--only", suffix, "--output", str(output), env=env
     )
@@ -149,6 +165,7 @@ def test_rows_measured_again_on_another_redis_py_come_from_a_nested_run_on_it(
         assert record["name"] in done.stdout
     anchor = results["meta"]["anchor_env"]
     assert anchor["redis"] == version
+    assert anchor["measured"] is True
     assert anchor["redis_client_build_us"][version] > 0
     assert "builds a redis.Redis per call" in done.stdout
 
