@@ -1,4 +1,5 @@
-"""Locks: one acquire+release, and a contended read-modify-write counter at 2, 4 and 8 processes.
+"""Locks: one acquire+release, and a read-modify-write counter at 1 (uncontended), 2, 4 and 8
+processes.
 
 The contention runs form two scaling series (back to back, and with 1 ms of work outside the
 lock between increments). Every run of a series does the same total number of increments
@@ -160,6 +161,8 @@ COMPARISONS = (
         None,
         note="python-redis-lock: SET NX EX, release script with a signal list (no fencing)",
     ),
-    *(contention(workers) for workers in (2, WORKERS, 8)),
+    # One process is the series' base: no contention, the same four round trips per increment
+    # on both sides, so what the others add over it is what contention costs each lock.
+    *(contention(workers) for workers in (1, 2, WORKERS, 8)),
     *(contention(workers, THINK_S) for workers in (2, WORKERS, 8)),
 )
