@@ -5,9 +5,10 @@ target against the anchor's 88.7 µs per ``cache.get``. Django's ``RedisCache`` 
 ``redis.Redis`` on every call (``get_client``), and what that costs is redis-py's business:
 8.1 builds an event dispatcher and rebuilds the response-callback table for every client,
 ~60 µs here; 8.2 (what pip picks today) builds the dispatcher only if used and copies a cached
-table, ~3 µs: that peer got twice as fast. The other peers keep
-their client; the one other row that moved is ``get_many(100)`` against django-redis, the other
-way: redis-py 8.2 reads a 100-value ``MGET`` reply slower than 8.1 (121 against 80 µs here).
+table, ~3 µs: that peer got twice as fast. The other peers keep their client and move less
+(redis-py's own ``Lock`` is slower on 8.1, in our favour there, and passes either way), except
+``get_many(100)`` against django-redis, which moves the other way: redis-py 8.2 reads a
+100-value ``MGET`` reply slower than 8.1 (121 against 80 µs here).
 
 So the suite measures the Django rows with a target against those peers twice: on the installed
 redis-py (the main rows), and in a nested run of this same bench with redis-py
