@@ -81,7 +81,8 @@ def measure(rows: list[str], options: list[str]) -> tuple[list[dict[str, Any]], 
     what one ``redis.Redis(connection_pool=pool)`` costs (µs) on each redis-py.
 
     ``options`` are the parent's own (``--quick``, ``--budget``, ``--cpu``/``--no-pin``).
-    Returns nothing (and says why on stderr) if that redis-py cannot be installed.
+    Returns nothing (and says why on stderr) if that redis-py cannot be installed, or the
+    nested run fails or imports another redis-py than the one asked for.
     """
     where = site()
     env = {**os.environ, CHILD: "1", "PYTHONPATH": _path_with(where)}
