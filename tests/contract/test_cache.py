@@ -26,19 +26,19 @@ def test_stored_none_is_a_hit(adapter):
     assert adapter.has("n")
 
 
+# The short TTLs below leave room (250 ms) for a stalled CI machine between the write and the
+# read that expects the value still there; read as seconds they would outlive the test.
 def test_ttl_uses_milliseconds(adapter):
-    adapter.set("short", 1, ttl=50)
-    pttl = adapter.client if False else None  # keep flake quiet
+    adapter.set("short", 1, ttl=250)
     assert adapter.get("short") == 1
-    adapter.sleep(0.15)
+    adapter.sleep(0.4)
     assert adapter.get("short", default="gone") == "gone"
-    assert pttl is None
 
 
 def test_timedelta_ttl_is_accepted(adapter):
-    adapter.set("td", "v", ttl=timedelta(milliseconds=60))
+    adapter.set("td", "v", ttl=timedelta(milliseconds=250))
     assert adapter.get("td") == "v"
-    adapter.sleep(0.15)
+    adapter.sleep(0.4)
     assert not adapter.has("td")
 
 
@@ -96,9 +96,9 @@ def test_incr_counts_from_zero_and_keeps_ttl(adapter):
     assert adapter.incr("c") == 1
     assert adapter.incr("c", 5) == 6
     assert adapter.incr("c", -2) == 4
-    adapter.set("t", 10, ttl=100)
+    adapter.set("t", 10, ttl=250)
     assert adapter.incr("t") == 11
-    adapter.sleep(0.2)
+    adapter.sleep(0.4)
     assert not adapter.has("t")
 
 
