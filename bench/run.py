@@ -44,6 +44,7 @@ SUITES = (
     "cases_django",
     "study_floor",
     "study_django_floor",
+    "study_django_get_floor",
     "study_asgi_floor",
     "study_clear",
     "study_memory",

@@ -36,9 +36,9 @@ HEADER = 4 + 32
 """Our signed pickle: ``b"gsp1"`` + the 32-byte tag, then the pickle."""
 
 
-def _redis_keys(cache: Any) -> list[str]:
-    """The Redis keys of ``MANY`` in ``cache`` (goscope: wrapped in its key space)."""
-    made = [str(cache.make_key(k)) for k in MANY]
+def redis_keys(cache: Any, keys: list[str] = MANY) -> list[str]:
+    """The Redis keys of ``keys`` in ``cache`` (goscope: wrapped in its key space)."""
+    made = [str(cache.make_key(k)) for k in keys]
     prefix = getattr(cache, "key_space_prefix", None)
     if prefix is None:
         return made  # django-redis stores Django's key as it is
@@ -46,7 +46,7 @@ def _redis_keys(cache: Any) -> list[str]:
     return [space.key(k) for k in made]
 
 
-def _verify_all(secret: bytes) -> Callable[[list[bytes]], list[bytes]]:
+def verify_all(secret: bytes) -> Callable[[list[bytes]], list[bytes]]:
     """Verify signed values and return their pickles, in the tightest loop we know: the
     precomputed HMAC-SHA256 states of our serializer, inlined, no per-value call."""
     inner, outer = hmac_states(secret)
@@ -76,9 +76,9 @@ def _rows(env: Env) -> list[tuple[str, Callable[[], Any]]]:
     ours, ours_json = _seeded(env, "goscope"), _seeded(env, "goscope_json")
     peer, peer_json = _seeded(env, "django_redis"), _seeded(env, "django_redis_json")
     mget = env.client.mget
-    signed, plain, as_json = _redis_keys(ours), _redis_keys(peer), _redis_keys(ours_json)
+    signed, plain, as_json = redis_keys(ours), redis_keys(peer), redis_keys(ours_json)
     verified, loads, jloads = (
-        _verify_all(signing_key(settings.SECRET_KEY)),
+        verify_all(signing_key(settings.SECRET_KEY)),
         pickle.loads,
         orjson.loads,
     )
@@ -103,9 +103,8 @@ def _rows(env: Env) -> list[tuple[str, Callable[[], Any]]]:
     ]  # fmt: skip
 
 
-def _best(env: Env, rows: list[tuple[str, Callable[[], Any]]]) -> list[float]:
-    """µs per call of each row: the best of ``ROUNDS`` interleaved runs."""
-    n = QUICK_N if env.quick else N
+def best_of(rows: list[tuple[str, Callable[[], Any]]], n: int) -> list[float]:
+    """µs per call of each row: the best of ``ROUNDS`` interleaved runs of ``n`` calls."""
     best = [float("inf")] * len(rows)
     for _, fn in rows:
         for _ in range(max(n // 10, 2)):
@@ -122,7 +121,7 @@ def _best(env: Env, rows: list[tuple[str, Callable[[], Any]]]) -> list[float]:
 def run(env: Env) -> Table:
     """The floor table, and what 4x django-redis would need."""
     rows = _rows(env)
-    times = dict(zip((label for label, _ in rows), _best(env, rows)))
+    times = dict(zip((label for label, _ in rows), best_of(rows, QUICK_N if env.quick else N)))
     peer = times["django-redis get_many (pickle)"]
     mget = times["redis-py MGET of the 100 keys (bytes, nothing decoded)"]
     unpickled = times["MGET + pickle.loads x100 (django-redis's plain pickles)"]
