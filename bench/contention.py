@@ -23,6 +23,8 @@ from harness import PREFIX, Sample
 WORKERS = 4
 TTL_MS = 10_000
 _TIMEOUT_S = 300.0
+PEER_SLEEP_S = 0.1
+"""redis-py ``Lock``'s default retry sleep (``sleep=0.1``), which the peer workers keep."""
 
 
 def _counter(kind: str) -> str:
@@ -134,3 +136,46 @@ class WorkerPool:
                 proc.kill()
                 proc.join()
         self._client.close()
+
+
+def _peer_seconds(batch_s: float, periods: int, workers: int) -> float:
+    """A peer run's length when each handoff waits ``periods`` retry sleeps (see below)."""
+    return (workers - 1) * periods * PEER_SLEEP_S + batch_s
+
+
+def peer_step_notes(records: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Notes on where the peer's retry sleep puts its ``WORKERS``-process figure.
+
+    redis-py ``Lock`` waiters sleep ``PEER_SLEEP_S`` between tries, all in step from the
+    barrier, and the holder takes the lock again at once after each release, so one worker runs
+    its whole batch while the others sleep, and each handoff waits for their next try. The run
+    then lasts ``(W - 1) * k * sleep + batch``, where ``k`` is the number of sleeps a batch
+    spans: a step function of the batch length. Read from the 1-process row (the peer's speed
+    with nobody waiting) and the ``WORKERS``-process row of the series.
+    """
+    by_size = {r["scale"]["size"]: r for r in records}
+    if 1 not in by_size or WORKERS not in by_size:
+        return ()
+    base, target = by_size[1], by_size[WORKERS]
+    n = target["iterations"]
+    peer_us, ours_us = base["peer"]["us_per_op"]["median"], base["ours"]["us_per_op"]["median"]
+    batch_s = n * peer_us / 1e6
+    periods = max(1, round(batch_s / PEER_SLEEP_S))  # the nearest edge: this many sleeps
+    below = _peer_seconds(batch_s, periods, WORKERS) * 1e6 / (n * WORKERS)
+    above = _peer_seconds(batch_s, periods + 1, WORKERS) * 1e6 / (n * WORKERS)
+    sleep_ms, edge_ms = PEER_SLEEP_S * 1000, periods * PEER_SLEEP_S * 1000
+    goal = target["target_ratio"] or 1.5
+    return (
+        f"redis-py Lock's waiters retry every {sleep_ms:.0f} ms, in step, and its holder takes "
+        f"the lock again at once: one worker runs its whole batch ({n} increments, "
+        f"{batch_s * 1000:.1f} ms at the peer's 1-process speed) while the others sleep, and "
+        "each handoff waits for their next retry.",
+        f"So the peer's {WORKERS}-process time steps with the batch length: a batch just under "
+        f"{edge_ms:.0f} ms gives ~{below:.0f} µs/incr, just over it ~{above:.0f}. Against "
+        f"ours with no contention at all ({ours_us:.0f} µs/incr, the 1-process row) that is "
+        f"{below / ours_us:.2f}x and {above / ours_us:.2f}x at best: a {goal:g}x target can "
+        "hold on the upper step only.",
+        f"Here the batch is {abs(batch_s * 1000 - edge_ms):.1f} ms "
+        f"{'over' if batch_s * 1000 >= edge_ms else 'under'} {edge_ms:.0f} ms; the closer to "
+        "the edge, the more samples land on either step.",
+    )

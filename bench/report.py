@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import statistics
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from contention import peer_step_notes
 from harness import Measured, SideLog, spread
 from tables import Table, common_prefix, series_table
 
@@ -100,10 +102,15 @@ def scaling_tables(records: list[dict[str, Any]]) -> list[Table]:
     for record in records:
         if record.get("scale"):
             series.setdefault(record["scale"]["series"], []).append(record)
-    return [
-        series_table(f"scaling:{common_prefix([m['name'] for m in members])}", title, members)
-        for title, members in series.items()
-    ]
+    tables = []
+    for title, members in series.items():
+        found = series_table(
+            f"scaling:{common_prefix([m['name'] for m in members])}", title, members
+        )
+        if found.name == "scaling:lock.contention":
+            found = replace(found, notes=peer_step_notes(members))
+        tables.append(found)
+    return tables
 
 
 def write_json(
