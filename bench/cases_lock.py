@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 import redis_lock
 from contention import WORKERS, WorkerPool
+from handoff import Handoff
 from harness import PREFIX, Case, Comparison, Env, Runner, async_runner, sync_runner
 
 from goscope_redis import AsyncRedisAdapter, RedisAdapter
@@ -140,6 +141,37 @@ def contention(workers: int, think_s: float = 0.0) -> Comparison:
     )
 
 
+def handed_off(kind: str) -> Callable[[Env], AbstractContextManager[Runner]]:
+    """A case setup timing handoffs from a holder process to this one (``handoff.py``)."""
+
+    @contextmanager
+    def setup(env: Env) -> Iterator[Runner]:
+        with Handoff(kind, env.url) as handoff:
+            yield handoff.run
+
+    return setup
+
+
+HANDOFF = Comparison(
+    "lock.handoff",
+    Case("goscope lock(): release to acquired", handed_off("goscope")),
+    Case("redis-py Lock: release to acquired", handed_off("redis-py")),
+    None,
+    unit="handoff",
+    iterations=10,
+    samples=3,
+    quick_iterations=2,
+    quick_samples=1,
+    budget_s=CONTENTION_BUDGET_S,
+    warm_fraction=10,
+    in_quick=False,
+    note="a holder process holds 5-104 ms, then releases; one waiter blocked in lock(): the "
+    "time from the release to the waiter holding the lock",
+)
+"""What the contention target asks for ("waking waiters on release instead of sleeping a fixed
+100 ms"), measured without the batch length that decides the peer's contention figure."""
+
+
 COMPARISONS = (
     Comparison(
         "lock.acquire_release",
@@ -165,4 +197,5 @@ COMPARISONS = (
     # on both sides, so what the others add over it is what contention costs each lock.
     *(contention(workers) for workers in (1, 2, WORKERS, 8)),
     *(contention(workers, THINK_S) for workers in (2, WORKERS, 8)),
+    HANDOFF,
 )

@@ -119,6 +119,20 @@ def test_quick_bench_counts_one_round_trip_per_cache_call_and_two_per_lock(
 
 
 @pytest.mark.slow
+def test_quick_bench_times_lock_handoffs_from_a_holder_process(tmp_path: Path) -> None:
+    # Not in the plain --quick run (each peer handoff waits for its 100 ms retry timer).
+    output = tmp_path / "handoff.json"
+    _quick("run.py", "--only", "=lock.handoff", "--output", str(output))
+    (record,) = json.loads(output.read_text())["comparisons"]
+    assert record["name"] == "lock.handoff"
+    for side in (record["ours"], record["peer"]):
+        assert side["us_per_op"]["median"] > 0
+        assert side["extra"]["worst_ms"] > 0
+        # A handoff is the holder's acquire and release and the waiter's attempts.
+        assert side["round_trips_per_op"] >= 2
+
+
+@pytest.mark.slow
 def test_rows_measured_again_on_another_redis_py_come_from_a_nested_run_on_it(
     tmp_path: Path,
 ) -> None:
