@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -31,26 +31,28 @@ def hold_seconds(i: int) -> float:
     return (5 + (37 * i) % 100) / 1000
 
 
-def _locked(kind: str, url: str) -> Callable[[], AbstractContextManager[Any]]:
-    """The blocking lock context both processes of ``kind`` use."""
+@contextmanager
+def _locked(kind: str, url: str) -> Iterator[Callable[[], AbstractContextManager[Any]]]:
+    """The blocking lock context both processes of ``kind`` use, on a client of its own."""
     if kind == "goscope":
         from goscope_redis import RedisAdapter
 
-        adapter = RedisAdapter.from_url(url, key_prefix=PREFIX)
-        return lambda: adapter.lock("handoff", TTL_MS, wait=None)
-    client = redis.Redis.from_url(url)
-    return lambda: client.lock(f"{PREFIX}handoff:redis-py-lock", timeout=TTL_MS / 1000)
+        with RedisAdapter.from_url(url, key_prefix=PREFIX) as adapter:
+            yield lambda: adapter.lock("handoff", TTL_MS, wait=None)
+        return
+    with redis.Redis.from_url(url) as client:
+        yield lambda: client.lock(f"{PREFIX}handoff:redis-py-lock", timeout=TTL_MS / 1000)
 
 
 def holder_main(kind: str, url: str, conn: Any) -> None:
     """Serve holds until told to stop (``None``): take the lock, say so, hold, release."""
-    locked = _locked(kind, url)
-    while (hold := conn.recv()) is not None:
-        with locked():
-            conn.send("held")
-            time.sleep(hold)
-            released_at = time.perf_counter()  # the release is the with block's exit
-        conn.send(released_at)
+    with _locked(kind, url) as locked:
+        while (hold := conn.recv()) is not None:
+            with locked():
+                conn.send("held")
+                time.sleep(hold)
+                released_at = time.perf_counter()  # the release is the with block's exit
+            conn.send(released_at)
 
 
 class Handoff:
@@ -60,10 +62,13 @@ class Handoff:
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(target=holder_main, args=(kind, url, child), daemon=True)
-        self._locked = _locked(kind, url)
+        self._kind, self._url = kind, url
+        self._stack = ExitStack()  # the waiter's client, closed at exit
+        self._locked: Callable[[], AbstractContextManager[Any]] | None = None
         self._next = 0
 
     def __enter__(self) -> Handoff:
+        self._locked = self._stack.enter_context(_locked(self._kind, self._url))
         self._proc.start()
         return self
 
@@ -77,6 +82,7 @@ class Handoff:
         self._next += 1
         if not self._conn.poll(_TIMEOUT_S) or self._conn.recv() != "held":
             raise TimeoutError("the lock holder process did not take the lock")
+        assert self._locked is not None, "use Handoff as a context manager"
         with self._locked():
             acquired_at = time.perf_counter()
             if not self._conn.poll(_TIMEOUT_S):
@@ -96,3 +102,4 @@ class Handoff:
             self._proc.kill()
             self._proc.join()
         self._conn.close()
+        self._stack.close()

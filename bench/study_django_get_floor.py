@@ -8,7 +8,7 @@ one ``GET`` written and read on a raw socket (no client library: the command byt
 the reply read by its known length), then the least Python work our signed form needs on top
 (HMAC-SHA256 verification, ``pickle.loads``), then Django's ``make_key``, our key space and
 the command packing per call; against redis-py's bare ``GET`` and the real backends. What is
-left between the peer's time / 2.5 and the raw-socket floor is all a client library may spend.
+left between the peer's time / 2.5 and the signed form's floor is all a client library may spend.
 
 Every row is the best of ``ROUNDS`` interleaved runs (each round runs every row once), so drift
 hits all rows alike.
