@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 import redis
-from harness import PREFIX, Sample
+from harness import PREFIX, Sample, reap
 
 WORKERS = 4
 TTL_MS = 10_000
@@ -131,10 +131,7 @@ class WorkerPool:
         for _ in self._procs:
             self._tasks.put(None)
         for proc in self._procs:
-            proc.join(timeout=10)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
+            reap(proc)
         self._client.close()
 
 

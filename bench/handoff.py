@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 import redis
-from harness import PREFIX, Sample
+from harness import PREFIX, Sample, reap
 
 TTL_MS = 10_000
 _TIMEOUT_S = 60.0
@@ -97,9 +97,6 @@ class Handoff:
         tb: TracebackType | None,
     ) -> None:
         self._conn.send(None)
-        self._proc.join(timeout=10)
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join()
+        reap(self._proc)
         self._conn.close()
         self._stack.close()

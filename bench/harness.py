@@ -174,6 +174,14 @@ def pin_pid(pid: int, cpus: list[int]) -> None:
             pass
 
 
+def reap(proc: Any, timeout_s: float = 10.0) -> None:
+    """Wait up to ``timeout_s`` for a helper process told to stop, then kill it."""
+    proc.join(timeout=timeout_s)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+
+
 @contextmanager
 def environment(quick: bool, cpu: int | None, budget_s: float = 3.0) -> Iterator[Env]:
     """Start a private pinned redis-server and the shared clients; tear everything down after."""

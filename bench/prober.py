@@ -16,6 +16,8 @@ import time
 from types import TracebackType
 from typing import Any
 
+from harness import reap
+
 _PONG = b"+PONG\r\n"
 
 
@@ -81,7 +83,4 @@ class Prober:
         try:
             _, self.result = self._results.get(timeout=60)
         finally:
-            self._proc.join(timeout=10)
-            if self._proc.is_alive():
-                self._proc.kill()
-                self._proc.join()
+            reap(self._proc)
