@@ -115,6 +115,7 @@ def title_of(meta: dict[str, Any]) -> str:
     return (
         f"goscope-redis vs peers, one run: redis {v['redis_server']}, redis-py {v['redis']}, "
         f"Python {meta['python']}, {str(meta.get('when', ''))[:10]}"
+        + (f", {meta['cpu_model']}" if meta.get("cpu_model") else "")
     )
 
 

@@ -136,6 +136,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def cpu_model() -> str:
+    """The processor's name: some ratios move with it (bench/README.md, "How to read it")."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def metadata(env: harness.Env, args: argparse.Namespace) -> dict[str, Any]:
     """Where and how the figures were taken."""
     server = env.probe.info("server")
@@ -152,6 +164,7 @@ def metadata(env: harness.Env, args: argparse.Namespace) -> dict[str, Any]:
         "versions": versions,
         "redis_py_from": str(Path(redis.__file__).parent),
         "pinned_cpus": env.pinned if not args.no_pin else None,
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "quick": args.quick,
@@ -256,6 +269,7 @@ def _banner(meta: dict[str, Any]) -> str:
         f"goscope-redis bench: redis-server {v['redis_server']}, redis-py {v['redis']}, "
         f"hiredis {v['hiredis']}, orjson {v['orjson']}, Python {meta['python']}, {pinned}"
         f"{' (quick)' if meta['quick'] else ''}\n"
+        f"CPU: {meta.get('cpu_model', 'unknown')} x {meta['cpu_count']}\n"
         "RT/op = request reads counted by Redis (round trips); cmd/op = commandstats calls, "
         "including commands run inside Lua scripts.\n"
     )
