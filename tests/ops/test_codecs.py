@@ -62,6 +62,27 @@ def test_forged_pickle_without_signature_is_a_miss():
     assert codec.decode("key", pickle.dumps(["evil"])) is MISS
 
 
+@pytest.mark.parametrize(
+    ("mangle", "reason"),
+    [
+        (lambda good: b"", "not a signed pickle"),
+        (lambda good: good[:35], "not a signed pickle"),  # one byte short of header + tag
+        (lambda good: b"gsp2" + good[4:], "not a signed pickle"),
+        (lambda good: good[:4] + bytes(32) + good[36:], "signature mismatch"),
+        (lambda good: good[:-2] + bytes([good[-2] ^ 1]) + good[-1:], "signature mismatch"),
+        (lambda good: good[:36], "signature mismatch"),  # the tag of another (the empty) pickle
+    ],
+)
+def test_signed_loads_refuses_anything_but_its_own_writes(mangle, reason):
+    from goscope_redis.codecs.base import InvalidSignature
+
+    serializer = SignedPickleSerializer("k")
+    good = serializer.dumps({"a": 1})
+    assert serializer.loads(good) == {"a": 1}
+    with pytest.raises(InvalidSignature, match=reason):
+        serializer.loads(mangle(good))
+
+
 def test_integers_are_plain_digits_for_binary_serializers():
     for serializer in (SignedPickleSerializer("k"), MsgpackSerializer()):
         codec = Codec(serializer)
@@ -85,13 +106,12 @@ def test_signed_pickle_tag_is_standard_hmac_sha256_over_header_and_pickle(key):
     import hmac
     import pickle
 
-    from goscope_redis.codecs.pickle import hmac_sha256
-
     payload = pickle.dumps({"a": [1, 2]}, protocol=pickle.HIGHEST_PROTOCOL)
     expected = hmac.new(key, b"gsp1" + payload, hashlib.sha256).digest()
-    assert hmac_sha256(key)(payload) == expected
-    stored = SignedPickleSerializer(key).dumps({"a": [1, 2]})
+    serializer = SignedPickleSerializer(key)
+    stored = serializer.dumps({"a": [1, 2]})
     assert stored == b"gsp1" + expected + payload  # the stored format is unchanged
+    assert serializer.loads(b"gsp1" + expected + payload) == {"a": [1, 2]}
 
 
 def _old_format(secret: bytes, value):
